@@ -1,0 +1,184 @@
+using System.IO.Compression;
+using System.Text.Json;
+using LddGan.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LddGan.Engine.Checkpoints;
+
+/// <summary>What a checkpoint says about itself (meta.json).</summary>
+public sealed record CheckpointMeta
+{
+    public int Format { get; init; } = CheckpointFile.FormatVersion;
+    public string FrameworkVersion { get; init; } = "";
+    public DateTimeOffset Created { get; init; }
+    public long GlobalStep { get; init; }
+    public int Epoch { get; init; }
+    public int BatchInEpoch { get; init; }
+    public string? DataOrderAtEpochStart { get; init; }
+    public int DataChannels { get; init; }
+    public int DataHeight { get; init; }
+    public int DataWidth { get; init; }
+    public bool HasEma { get; init; }
+    public bool EmaInitialised { get; init; }
+
+    public SampleShape DataShape => new(DataChannels, DataHeight, DataWidth);
+}
+
+/// <summary>A checkpoint that cannot be read, with the file and what to do.</summary>
+public sealed class CheckpointException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A checkpoint is one zip file: the resolved recipe (so the components can be rebuilt), meta.json, and the state of
+/// every module, optimiser and random stream in TorchSharp's state-dict format. It is written to a temporary file and
+/// renamed into place, so a crash never leaves a half-written checkpoint where a good one was.
+/// </summary>
+public static class CheckpointFile
+{
+    public const int FormatVersion = 1;
+    public const string RecipeEntry = "recipe.toml";
+    public const string MetaEntry = "meta.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Writes a checkpoint atomically. <paramref name="modules"/>, <paramref name="optimizers"/> and <paramref name="generators"/> are named entries.</summary>
+    public static void Save(string path, string recipeToml, CheckpointMeta meta,
+        IEnumerable<(string Name, nn.Module Module)> modules,
+        IEnumerable<(string Name, optim.Optimizer Optimizer)> optimizers,
+        IEnumerable<(string Name, Generator Generator)> generators)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temp = $"{path}.tmp-{Environment.ProcessId}";
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    WriteText(zip, RecipeEntry, recipeToml);
+                    WriteText(zip, MetaEntry, JsonSerializer.Serialize(meta, Json));
+                    foreach (var (name, module) in modules)
+                        WriteBinary(zip, $"modules/{name}.bin", w => module.save(w));
+                    foreach (var (name, optimizer) in optimizers)
+                        WriteBinary(zip, $"optimizers/{name}.bin", w => optimizer.save_state_dict(w));
+                    foreach (var (name, generator) in generators)
+                    {
+                        using var state = generator.get_state();
+                        var bytes = state.data<byte>().ToArray();
+                        WriteBinary(zip, $"rng/{name}.bin", w => w.Write(bytes));
+                    }
+                }
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    public static CheckpointReader Open(string path)
+    {
+        if (!File.Exists(path))
+            throw new CheckpointException($"{path}: checkpoint not found. Pass a .ckpt file or a run directory (runs/<name>).");
+        try
+        {
+            return new CheckpointReader(path, ZipFile.OpenRead(path));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointException($"{path}: not a valid LddGan checkpoint (the zip container is damaged or truncated: {e.Message}).", e);
+        }
+    }
+
+    private static void WriteText(ZipArchive zip, string name, string text)
+    {
+        using var writer = new StreamWriter(zip.CreateEntry(name, CompressionLevel.Optimal).Open());
+        writer.Write(text);
+    }
+
+    private static void WriteBinary(ZipArchive zip, string name, Action<BinaryWriter> write)
+    {
+        // Tensor bytes barely compress; storing keeps save/load fast.
+        using var writer = new BinaryWriter(zip.CreateEntry(name, CompressionLevel.NoCompression).Open());
+        write(writer);
+    }
+}
+
+/// <summary>Reads the parts of a checkpoint; every failure names the file and the part.</summary>
+public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
+{
+    public string Path => path;
+
+    public string RecipeToml => ReadText(CheckpointFile.RecipeEntry);
+
+    public CheckpointMeta Meta
+    {
+        get
+        {
+            var meta = JsonSerializer.Deserialize<CheckpointMeta>(ReadText(CheckpointFile.MetaEntry))
+                       ?? throw new CheckpointException($"{path}: meta.json is empty.");
+            if (meta.Format != CheckpointFile.FormatVersion)
+                throw new CheckpointException($"{path}: checkpoint format {meta.Format} is not supported by this version (expects {CheckpointFile.FormatVersion}).");
+            return meta;
+        }
+    }
+
+    public bool Has(string entry) => zip.GetEntry(entry) is not null;
+    public bool HasModule(string name) => Has($"modules/{name}.bin");
+
+    public void LoadModule(string name, nn.Module module)
+    {
+        using var reader = new BinaryReader(ReadEntry($"modules/{name}.bin"));
+        try { module.load(reader, strict: true); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or EndOfStreamException)
+        {
+            throw new CheckpointException(
+                $"{path}: the weights of '{name}' do not fit the {module.GetName()} built from the checkpoint's recipe ({e.Message}).", e);
+        }
+    }
+
+    public void LoadOptimizer(string name, optim.Optimizer optimizer)
+    {
+        using var reader = new BinaryReader(ReadEntry($"optimizers/{name}.bin"));
+        try { optimizer.load_state_dict(reader); }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
+        {
+            throw new CheckpointException($"{path}: optimiser state '{name}' does not match ({e.Message}).", e);
+        }
+    }
+
+    public void LoadGenerator(string name, Generator generator)
+    {
+        using var stream = ReadEntry($"rng/{name}.bin");
+        using var state = torch.tensor(((MemoryStream)stream).ToArray());
+        generator.set_state(state);
+    }
+
+    private string ReadText(string entry)
+    {
+        using var reader = new StreamReader(ReadEntry(entry));
+        return reader.ReadToEnd();
+    }
+
+    private Stream ReadEntry(string entry)
+    {
+        var e = zip.GetEntry(entry) ?? throw new CheckpointException($"{path}: '{entry}' is missing; the file is not a complete LddGan checkpoint.");
+        var memory = new MemoryStream();
+        try
+        {
+            using var s = e.Open();
+            s.CopyTo(memory);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CheckpointException($"{path}: '{entry}' is damaged ({ex.Message}).", ex);
+        }
+        memory.Position = 0;
+        return memory;
+    }
+
+    public void Dispose() => zip.Dispose();
+}

@@ -1,0 +1,57 @@
+using LddGan.Abstractions;
+using LddGan.Engine.Training;
+
+namespace LddGan.Engine.Recipes;
+
+/// <summary>A component chosen by name, with its options record.</summary>
+public sealed record ComponentSpec(ComponentKind Kind, string Type, object Options);
+
+/// <summary>
+/// A complete, resolved run description: every component with all of its options, training, sampling, output, seed.
+/// Written next to each run as <c>recipe.resolved.toml</c>; reading that file back reproduces the run.
+/// </summary>
+public sealed record Recipe
+{
+    public required string Name { get; init; }
+    public long Seed { get; init; } = 1024;
+    /// <summary>"cpu", "cuda", "cuda:N" or "auto".</summary>
+    public string Device { get; init; } = "cpu";
+    public required ComponentSpec Data { get; init; }
+    public required ComponentSpec Latent { get; init; }
+    public required ComponentSpec Diffusion { get; init; }
+    public required ComponentSpec Generator { get; init; }
+    public required ComponentSpec Discriminator { get; init; }
+    public required ComponentSpec Loss { get; init; }
+    public TrainingOptions Train { get; init; } = new();
+    public SamplingOptions Sample { get; init; } = new();
+    public OutputOptions Output { get; init; } = new();
+    /// <summary>Where the recipe was read from (not serialised).</summary>
+    public string? SourcePath { get; init; }
+
+    /// <summary>The run directory this recipe writes to.</summary>
+    public string RunDirectory => string.IsNullOrEmpty(Output.Dir) ? Path.Combine("runs", Name) : Output.Dir;
+
+    public IEnumerable<(string Section, ComponentSpec Spec)> Components()
+    {
+        yield return ("data", Data);
+        yield return ("latent", Latent);
+        yield return ("diffusion", Diffusion);
+        yield return ("generator", Generator);
+        yield return ("discriminator", Discriminator);
+        yield return ("loss", Loss);
+    }
+
+    /// <summary>The fully resolved recipe as TOML (all defaults written out).</summary>
+    public string ToToml(string? header = null)
+    {
+        var w = new TomlWriter();
+        if (header is not null) foreach (var line in header.Split('\n')) w.Comment(line.TrimEnd());
+        w.Key("name", Name).Key("seed", Seed).Key("device", Device);
+        foreach (var (section, spec) in Components())
+            w.Table(section).Key("type", spec.Type).Keys(OptionsBinder.Values(spec.Options));
+        w.Table("train").Keys(OptionsBinder.Values(Train));
+        w.Table("sample").Keys(OptionsBinder.Values(Sample));
+        w.Table("output").Keys(OptionsBinder.Values(Output));
+        return w.ToString();
+    }
+}

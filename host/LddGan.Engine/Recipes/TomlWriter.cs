@@ -1,0 +1,65 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+
+namespace LddGan.Engine.Recipes;
+
+/// <summary>Writes resolved recipes: every key written out, numbers in round-trip form, so a rerun reads back identical values.</summary>
+public sealed class TomlWriter
+{
+    private readonly StringBuilder _sb = new();
+
+    public TomlWriter Comment(string text) { _sb.Append("# ").AppendLine(text); return this; }
+
+    public TomlWriter Table(string name) { _sb.AppendLine().Append('[').Append(name).AppendLine("]"); return this; }
+
+    public TomlWriter Key(string key, object? value)
+    {
+        if (value is null) return this; // TOML has no null: an absent key means "default/none".
+        _sb.Append(key).Append(" = ").AppendLine(Format(value));
+        return this;
+    }
+
+    public TomlWriter Keys(IEnumerable<(string Key, object? Value)> pairs)
+    {
+        foreach (var (k, v) in pairs) Key(k, v);
+        return this;
+    }
+
+    public override string ToString() => _sb.ToString();
+
+    public static string Format(object value) => value switch
+    {
+        string s => Quote(s),
+        bool b => b ? "true" : "false",
+        int or long or short or byte => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        double d => FormatDouble(d),
+        float f => FormatDouble(f),
+        Enum e => Quote(SnakeCase.From(e.ToString())),
+        IEnumerable seq => "[" + string.Join(", ", seq.Cast<object>().Select(Format)) + "]",
+        _ => Quote(value.ToString() ?? ""),
+    };
+
+    private static string FormatDouble(double d)
+    {
+        if (double.IsNaN(d)) return "nan";
+        if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
+        string s = d.ToString("R", CultureInfo.InvariantCulture);
+        return s.Contains('.') || s.Contains('E') || s.Contains('e') ? s.Replace("E", "e") : s + ".0";
+    }
+
+    private static string Quote(string s)
+    {
+        var sb = new StringBuilder("\"");
+        foreach (char c in s)
+        {
+            sb.Append(c switch
+            {
+                '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\r' => "\\r", '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:X4}",
+                _ => c.ToString(),
+            });
+        }
+        return sb.Append('"').ToString();
+    }
+}

@@ -1,0 +1,233 @@
+using LddGan.Abstractions;
+using LddGan.Engine.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace LddGan.Engine.Training;
+
+/// <summary>Where the trainer stands; everything needed, with the weights and optimisers, to resume exactly.</summary>
+public sealed record TrainerPosition(long GlobalStep, int Epoch, int BatchInEpoch, byte[]? DataOrderAtEpochStart);
+
+/// <summary>
+/// The training algorithm of denoising diffusion GANs (Xiao et al. 2022, Alg. 1; the official train_ddgan.py):
+/// per step, one discriminator update on real pairs (x_t, x_{t+1}) against posterior samples built from G's x_0,
+/// with a lazy R1 penalty on the real x_t; then one generator update with the non-saturating loss (plus the loss
+/// schedule's reconstruction term), followed by the EMA update.
+/// </summary>
+public sealed class DiffusionGanTrainer : IDisposable
+{
+    private readonly TrainingComponents _c;
+    private readonly TrainingOptions _options;
+    private readonly RandomStreams _rng;
+    private readonly Device _device;
+    private readonly optim.Optimizer _optimizerG;
+    private readonly optim.Optimizer _optimizerD;
+    private readonly ExponentialMovingAverage? _ema;
+    private byte[]? _dataOrderAtEpochStart;
+
+    public DiffusionGanTrainer(TrainingComponents components, TrainingOptions options, RandomStreams rng, Device device)
+    {
+        _c = components;
+        _options = options;
+        _rng = rng;
+        _device = device;
+        _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
+        _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
+        if (_c.GeneratorEma is not null && options.EmaDecay > 0)
+        {
+            _ema = new ExponentialMovingAverage(_c.Generator, _c.GeneratorEma, options.EmaDecay);
+            _c.GeneratorEma.load_state_dict(_c.Generator.state_dict());
+            _c.GeneratorEma.eval();
+        }
+    }
+
+    public long GlobalStep { get; private set; }
+    public int Epoch { get; private set; }
+    public int BatchInEpoch { get; private set; }
+
+    public optim.Optimizer OptimizerG => _optimizerG;
+    public optim.Optimizer OptimizerD => _optimizerD;
+    public ExponentialMovingAverage? Ema => _ema;
+
+    /// <summary>The generator whose weights are sampled and released: the EMA copy when EMA is on.</summary>
+    public Denoiser SamplingGenerator => _ema is not null ? _c.GeneratorEma! : _c.Generator;
+
+    public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
+
+    public long TotalSteps
+    {
+        get
+        {
+            long all = (long)BatchesPerEpoch * _options.NumEpochs;
+            return _options.MaxSteps > 0 ? Math.Min(all, _options.MaxSteps) : all;
+        }
+    }
+
+    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _dataOrderAtEpochStart);
+
+    public void RestorePosition(TrainerPosition position)
+    {
+        GlobalStep = position.GlobalStep;
+        Epoch = position.Epoch;
+        BatchInEpoch = position.BatchInEpoch;
+        _dataOrderAtEpochStart = position.DataOrderAtEpochStart;
+    }
+
+    /// <summary>
+    /// Runs epochs until the budget (num_epochs or max_steps) is spent. <paramref name="afterStep"/> sees each step's
+    /// losses (the session logs, previews and checkpoints from there).
+    /// </summary>
+    public void Run(Action<StepLosses> afterStep, CancellationToken cancellation = default)
+    {
+        if (BatchesPerEpoch == 0)
+            throw new InvalidOperationException(
+                $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
+
+        while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
+        {
+            SetLearningRates(Epoch);
+            long[] order = EpochOrder();
+            for (; BatchInEpoch < BatchesPerEpoch && GlobalStep < TotalSteps; )
+            {
+                cancellation.ThrowIfCancellationRequested();
+                StepLosses losses;
+                using (NewDisposeScope())
+                {
+                    var indices = order.AsSpan(BatchInEpoch * _options.BatchSize, _options.BatchSize);
+                    using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+                    Tensor x0;
+                    using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device));
+                    losses = TrainStep(x0);
+                }
+                BatchInEpoch++;
+                afterStep(losses);
+            }
+            if (BatchInEpoch >= BatchesPerEpoch)
+            {
+                Epoch++;
+                BatchInEpoch = 0;
+                _dataOrderAtEpochStart = null;
+            }
+        }
+    }
+
+    /// <summary>One discriminator and one generator update on a batch of clean latents x_0.</summary>
+    public StepLosses TrainStep(Tensor x0)
+    {
+        using var scope = NewDisposeScope();
+        long b = x0.shape[0];
+        int T = _c.Process.NumTimesteps;
+        var progress = new TrainingProgress(Epoch, _options.NumEpochs, GlobalStep);
+
+        // --- Discriminator: real pairs (x_t, x_{t+1}) against fake pairs (x_t' ~ q(x_t | G(x_{t+1}), x_{t+1}), x_{t+1}) ---
+        SetRequiresGrad(_c.Discriminator, true);
+        _optimizerD.zero_grad();
+        var t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
+        var (xt, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
+        xt = xt.detach().requires_grad_(true);
+        xNext = xNext.detach();
+
+        var dReal = _c.Discriminator.call(xt, t, xNext).view(-1);
+        var lossReal = softplus(-dReal).mean();
+        lossReal.backward(retain_graph: true);
+
+        double r1 = double.NaN;
+        if (_options.R1Gamma > 0 && GlobalStep % _options.LazyReg == 0)
+        {
+            // R1 on the real, less-noisy input x_t: (γ/2)·E‖∇_{x_t} D‖², not rescaled by lazy_reg (as the official code).
+            var grad = torch.autograd.grad([dReal.sum()], [xt], create_graph: true)[0];
+            var penalty = grad.view(b, -1).pow(2).sum(1).mean() * (_options.R1Gamma / 2);
+            penalty.backward();
+            r1 = penalty.item<float>();
+        }
+
+        Tensor x0Fake;
+        using (no_grad())
+        {
+            var z = randn([b, _c.Generator.NoiseDim], device: _device, generator: _rng.Noise);
+            x0Fake = _c.Generator.call(xNext, t, z);
+        }
+        var xFake = _c.Process.SamplePosterior(x0Fake, xNext, t, _rng.Noise);
+        var dFake = _c.Discriminator.call(xFake, t, xNext).view(-1);
+        var lossFake = softplus(dFake).mean();
+        lossFake.backward();
+        _optimizerD.step();
+
+        // --- Generator: non-saturating loss on fresh pairs, plus the schedule's reconstruction of x_0 ---
+        SetRequiresGrad(_c.Discriminator, false);
+        _optimizerG.zero_grad();
+        t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
+        (_, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
+        var zG = randn([b, _c.Generator.NoiseDim], device: _device, generator: _rng.Noise);
+        var x0Pred = _c.Generator.call(xNext, t, zG);
+        var xPos = _c.Process.SamplePosterior(x0Pred, xNext, t, _rng.Noise);
+        var lossAdversarial = softplus(-_c.Discriminator.call(xPos, t, xNext).view(-1)).mean();
+
+        var weights = _c.LossSchedule.WeightsAt(progress);
+        var lossG = lossAdversarial * weights.Adversarial;
+        double reconstruction = double.NaN;
+        if (weights.Reconstruction > 0)
+        {
+            var rec = l1_loss(x0Pred, x0);
+            lossG = lossG + rec * weights.Reconstruction;
+            reconstruction = rec.item<float>();
+        }
+        lossG.backward();
+        _optimizerG.step();
+        _ema?.Update();
+        SetRequiresGrad(_c.Discriminator, true);
+
+        var losses = new StepLosses(lossReal.item<float>(), lossFake.item<float>(), r1,
+                                    lossAdversarial.item<float>(), reconstruction, lossG.item<float>());
+        CheckFinite(losses);
+        GlobalStep++;
+        return losses;
+    }
+
+    private void CheckFinite(StepLosses l)
+    {
+        foreach (var (name, value) in new[] { ("D loss on real", l.DReal), ("D loss on fake", l.DFake), ("R1 penalty", l.R1), ("G loss", l.G) })
+            if (double.IsInfinity(value) || (double.IsNaN(value) && name != "R1 penalty"))
+                throw new TrainingDivergedException(GlobalStep, name, value);
+        if (!double.IsNaN(l.R1) && !double.IsFinite(l.R1)) throw new TrainingDivergedException(GlobalStep, "R1 penalty", l.R1);
+    }
+
+    private long[] EpochOrder()
+    {
+        // Remember the data-order stream at the start of the epoch, so a resumed run rebuilds the same permutation.
+        if (_dataOrderAtEpochStart is null)
+        {
+            using var state = _rng.DataOrder.get_state();
+            _dataOrderAtEpochStart = state.data<byte>().ToArray();
+        }
+        else
+        {
+            using var state = torch.tensor(_dataOrderAtEpochStart);
+            _rng.DataOrder.set_state(state);
+        }
+        using var permutation = randperm(_c.Dataset.Count, generator: _rng.DataOrder);
+        return permutation.data<long>().ToArray();
+    }
+
+    private void SetLearningRates(int epoch)
+    {
+        foreach (var group in _optimizerG.ParamGroups)
+            group.LearningRate = LearningRates.At(_options.LrSchedule, _options.LrG, _options.LrMin, epoch, _options.NumEpochs);
+        foreach (var group in _optimizerD.ParamGroups)
+            group.LearningRate = LearningRates.At(_options.LrSchedule, _options.LrD, _options.LrMin, epoch, _options.NumEpochs);
+    }
+
+    public double CurrentLrG => _optimizerG.ParamGroups.First().LearningRate;
+
+    private static void SetRequiresGrad(nn.Module module, bool requiresGrad)
+    {
+        foreach (var p in module.parameters()) p.requires_grad = requiresGrad;
+    }
+
+    public void Dispose()
+    {
+        _optimizerG.Dispose();
+        _optimizerD.Dispose();
+    }
+}

@@ -1,0 +1,61 @@
+using LddGan.Abstractions;
+
+namespace LddGan.Engine.Training;
+
+/// <summary>How the learning rate evolves over epochs.</summary>
+public enum LrSchedule
+{
+    /// <summary>CosineAnnealingLR(T_max = num_epochs, eta_min = lr_min), stepped once per epoch (DDGAN, WDDGAN).</summary>
+    Cosine,
+    /// <summary>No decay (LDDGAN's <c>--no_lr_decay</c>).</summary>
+    Constant,
+}
+
+/// <summary>
+/// The <c>[train]</c> section. Defaults are the official DDGAN CIFAR-10 settings (reference-models.md §2, §8.1),
+/// except the intervals, which are in optimiser steps so CPU-sized runs can log and preview often.
+/// </summary>
+public sealed record TrainingOptions : IValidatableOptions
+{
+    public int BatchSize { get; init; } = 64;
+    public int NumEpochs { get; init; } = 1800;
+    /// <summary>Stop after this many optimiser steps (0: run all epochs).</summary>
+    public long MaxSteps { get; init; }
+    public double LrG { get; init; } = 1.6e-4;
+    public double LrD { get; init; } = 1.25e-4;
+    public double Beta1 { get; init; } = 0.5;
+    public double Beta2 { get; init; } = 0.9;
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Cosine;
+    public double LrMin { get; init; } = 1e-5;
+    /// <summary>R1 weight γ; the penalty is (γ/2)·E‖∇D(x_t)‖² on the real x_t.</summary>
+    public double R1Gamma { get; init; } = 0.02;
+    /// <summary>Apply R1 when global_step % lazy_reg == 0 (1: every step). Not rescaled by the interval, as the official code.</summary>
+    public int LazyReg { get; init; } = 15;
+    /// <summary>EMA decay of the generator weights (0 disables EMA; then the raw weights are saved and sampled).</summary>
+    public double EmaDecay { get; init; } = 0.9999;
+    public int LogEvery { get; init; } = 10;
+    /// <summary>Write a preview grid every this many steps (0: only at the end).</summary>
+    public int SampleEvery { get; init; } = 500;
+    /// <summary>Write the checkpoint every this many steps (0: only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 500;
+    public int PreviewCount { get; init; } = 64;
+    /// <summary>Intra-op CPU threads (0: libtorch's default).</summary>
+    public int Threads { get; init; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (BatchSize < 1) yield return "batch_size must be at least 1";
+        if (NumEpochs < 1) yield return "num_epochs must be at least 1";
+        if (MaxSteps < 0) yield return "max_steps must be 0 (no limit) or positive";
+        if (LrG <= 0 || LrD <= 0) yield return "lr_g and lr_d must be positive";
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) yield return "beta1 and beta2 must be in [0, 1)";
+        if (LrMin < 0) yield return "lr_min must be non-negative";
+        if (R1Gamma < 0) yield return "r1_gamma must be non-negative";
+        if (LazyReg < 1) yield return "lazy_reg must be at least 1 (1 = every step)";
+        if (EmaDecay is < 0 or >= 1) yield return "ema_decay must be in [0, 1) (0 disables EMA)";
+        if (LogEvery < 1) yield return "log_every must be at least 1";
+        if (SampleEvery < 0 || CheckpointEvery < 0) yield return "sample_every and checkpoint_every must be non-negative";
+        if (PreviewCount < 1) yield return "preview_count must be at least 1";
+        if (Threads < 0) yield return "threads must be 0 (default) or positive";
+    }
+}
