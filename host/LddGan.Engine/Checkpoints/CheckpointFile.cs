@@ -44,7 +44,7 @@ public static class CheckpointFile
     /// <summary>Writes a checkpoint atomically. <paramref name="modules"/>, <paramref name="optimizers"/> and <paramref name="generators"/> are named entries.</summary>
     public static void Save(string path, string recipeToml, CheckpointMeta meta,
         IEnumerable<(string Name, nn.Module Module)> modules,
-        IEnumerable<(string Name, optim.OptimizerHelper Optimizer)> optimizers,
+        IEnumerable<(string Name, TorchSharp.Modules.OptimizerHelper Optimizer)> optimizers,
         IEnumerable<(string Name, Generator Generator)> generators)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -140,7 +140,7 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
         }
     }
 
-    public void LoadOptimizer(string name, optim.OptimizerHelper optimizer)
+    public void LoadOptimizer(string name, TorchSharp.Modules.OptimizerHelper optimizer)
     {
         using var reader = new BinaryReader(ReadEntry($"optimizers/{name}.bin"));
         try { optimizer.load_state_dict(reader); }

@@ -21,8 +21,8 @@ public sealed class DiffusionGanTrainer : IDisposable
     private readonly TrainingOptions _options;
     private readonly RandomStreams _rng;
     private readonly Device _device;
-    private readonly optim.OptimizerHelper _optimizerG;
-    private readonly optim.OptimizerHelper _optimizerD;
+    private readonly TorchSharp.Modules.OptimizerHelper _optimizerG;
+    private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
     private readonly ExponentialMovingAverage? _ema;
     private byte[]? _dataOrderAtEpochStart;
 
@@ -46,8 +46,8 @@ public sealed class DiffusionGanTrainer : IDisposable
     public int Epoch { get; private set; }
     public int BatchInEpoch { get; private set; }
 
-    public optim.OptimizerHelper OptimizerG => _optimizerG;
-    public optim.OptimizerHelper OptimizerD => _optimizerD;
+    public TorchSharp.Modules.OptimizerHelper OptimizerG => _optimizerG;
+    public TorchSharp.Modules.OptimizerHelper OptimizerD => _optimizerD;
     public ExponentialMovingAverage? Ema => _ema;
 
     /// <summary>The generator whose weights are sampled and released: the EMA copy when EMA is on.</summary>
