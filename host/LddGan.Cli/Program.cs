@@ -1,2 +1,18 @@
-using TorchSharp;
-Console.WriteLine($"libtorch {torch.__version__}; randn sum {torch.randn(3).sum().item<float>()}");
+using System.CommandLine;
+using LddGan.Cli;
+
+var pluginsOption = new Option<string[]>("--plugins")
+{
+    Description = "Extra plugin folder(s) to load, besides plugins/ next to lddgan and LDDGAN_PLUGIN_PATH.",
+    Recursive = true,
+    AllowMultipleArgumentsPerToken = true,
+};
+
+var root = new RootCommand("lddgan — train and sample denoising diffusion GANs (DDGAN, WDDGAN, LDDGAN) with TorchSharp.")
+{
+    TrainCommand.Create(pluginsOption),
+    SampleCommand.Create(pluginsOption),
+    InfoCommand.Create(pluginsOption),
+};
+root.Options.Add(pluginsOption);
+return root.Parse(args).Invoke();

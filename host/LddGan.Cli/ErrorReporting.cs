@@ -1,0 +1,45 @@
+using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Components;
+using LddGan.Engine.Data;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Sessions;
+using LddGan.Engine.Training;
+using Spectre.Console;
+
+namespace LddGan.Cli;
+
+/// <summary>Turns the failures a user can fix into a clear message and an exit code, never a bare stack trace.</summary>
+public static class ErrorReporting
+{
+    public const int Ok = 0, BadInput = 1, Diverged = 3, Interrupted = 130, Internal = 70;
+
+    public static int Run(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (RecipeException e) { return Fail("recipe", e.Message); }
+        catch (ComponentResolutionException e) { return Fail("component", e.Message); }
+        catch (CheckpointException e) { return Fail("checkpoint", e.Message); }
+        catch (DatasetException e) { return Fail("data", e.Message); }
+        catch (RunSetupException e) { return Fail("run", e.Message); }
+        catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
+        catch (OperationCanceledException) { return Interrupted; }
+        catch (InvalidOperationException e) when (e.StackTrace?.Contains("LddGan.Engine") == true) { return Fail("error", e.Message); }
+        catch (Exception e)
+        {
+            AnsiConsole.MarkupLine($"[red]internal error:[/] {Markup.Escape(e.GetType().Name)}: {Markup.Escape(e.Message)}");
+            AnsiConsole.MarkupLine("[grey]This is a bug in LddGan.Framework; the details follow.[/]");
+            Console.Error.WriteLine(e);
+            return Internal;
+        }
+    }
+
+    private static int Fail(string what, string message)
+    {
+        AnsiConsole.MarkupLine($"[red]{what} error:[/]");
+        foreach (var line in message.Split('\n')) Console.Error.WriteLine("  " + line.TrimEnd());
+        return BadInput;
+    }
+}

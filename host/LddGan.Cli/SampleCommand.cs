@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LddGan.Engine.Sessions;
+using Spectre.Console;
+
+namespace LddGan.Cli;
+
+public static class SampleCommand
+{
+    public static Command Create(Option<string[]> plugins)
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A .ckpt file, or a run directory (uses its checkpoints/latest.ckpt)." };
+        var n = new Option<int?>("--n") { Description = "Number of samples (default: the recipe's [sample] n)." };
+        var output = new Option<string>("--out", "-o") { Description = "Output PNG (a grid of images, or a scatter plot for 2-D data).", DefaultValueFactory = _ => "samples.png" };
+        var seed = new Option<long?>("--seed") { Description = "Seed of the sampling noise (default: [sample] seed, else the recipe seed)." };
+        var columns = new Option<int?>("--columns") { Description = "Grid columns (default: square-ish)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Samples generated per batch (default: [sample] batch_size)." };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: the recipe's device)." };
+        var command = new Command("sample", "Sample from a trained checkpoint with its EMA generator and write a PNG.")
+        {
+            checkpoint, n, output, seed, columns, batch, device,
+        };
+        command.SetAction(parse => ErrorReporting.Run(() =>
+        {
+            using var host = new HostContext(parse.GetValue(plugins) ?? []);
+            using var session = new SamplingSession(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
+            var sample = session.Recipe.Sample;
+            int count = parse.GetValue(n) ?? sample.N;
+            if (count < 1) throw new ArgumentException("--n must be at least 1");
+            long noiseSeed = parse.GetValue(seed) ?? (sample.Seed != 0 ? sample.Seed : session.Recipe.Seed);
+            var clock = Stopwatch.StartNew();
+            using var samples = session.Generate(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize);
+            clock.Stop();
+            string path = Path.GetFullPath(parse.GetValue(output)!);
+            SampleRenderer.Save(samples, path, parse.GetValue(columns) ?? (sample.Columns > 0 ? sample.Columns : null));
+            AnsiConsole.MarkupLine(
+                $"{count} samples from {Markup.Escape(session.CheckpointPath)} (step {session.Meta.GlobalStep}, " +
+                $"{(session.UsesEma ? "EMA" : "raw")} weights, NFE {session.NumTimesteps}, seed {noiseSeed}) in {clock.Elapsed.TotalSeconds:F2} s → [bold]{Markup.Escape(path)}[/]");
+            return ErrorReporting.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,40 @@
+using LddGan.Engine.Sessions;
+using Spectre.Console;
+
+namespace LddGan.Cli;
+
+/// <summary>
+/// Shows training as a progress bar (step, losses, images/s, ETA) on a terminal; when output is redirected
+/// (CI, logs) it prints a plain line every <c>log_every</c> steps instead.
+/// </summary>
+public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) : ITrainingObserver
+{
+    public void Started(TrainingPlan plan)
+    {
+        if (task is not null) { task.MaxValue = plan.TotalSteps; task.Value = plan.StartStep; }
+        AnsiConsole.MarkupLine(
+            $"training [bold]{plan.TotalSteps - plan.StartStep:N0}[/] steps ({plan.BatchesPerEpoch:N0}/epoch, {plan.NumEpochs} epochs max) " +
+            $"on [bold]{Markup.Escape(plan.Device)}[/], {plan.Parameters:N0} parameters (G+D) → {Markup.Escape(plan.RunDirectory)}");
+    }
+
+    public void Stepped(StepReport r)
+    {
+        string text = $"step {r.Step} ep {r.Epoch} | D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3} | {r.ImagesPerSecond:F0} img/s";
+        if (task is not null)
+        {
+            task.Value = r.Step;
+            task.Description = Markup.Escape(text);
+        }
+        else if (printEvery > 0 && r.Step % printEvery == 0)
+        {
+            string eta = r.Eta is { } e ? $" | ETA {e:hh\\:mm\\:ss}" : "";
+            Console.WriteLine($"{text}{eta}");
+        }
+    }
+
+    public void Note(string message)
+    {
+        if (task is not null) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+        else Console.WriteLine(message);
+    }
+}

@@ -1,0 +1,24 @@
+using LddGan.Abstractions;
+using LddGan.Engine.Components;
+using LddGan.Engine.Recipes;
+
+namespace LddGan.Engine.Sessions;
+
+/// <summary>Builds components named in a recipe through the catalog, with a clear error when the type is wrong.</summary>
+public sealed class ComponentBuilder(ComponentCatalog catalog)
+{
+    public T Build<T>(ComponentSpec spec, ComponentContext context) where T : class
+    {
+        var registration = catalog.Resolve(spec.Kind, spec.Type);
+        object built;
+        try { built = registration.Factory.Create(spec.Options, context); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw new ComponentResolutionException(
+                $"{spec.Kind} '{spec.Type}' (from {registration.Source}) could not be built for data {context.DataShape} " +
+                $"→ latent {context.LatentShape}: {e.Message}");
+        }
+        return built as T ?? throw new ComponentResolutionException(
+            $"{spec.Kind} '{spec.Type}' (from {registration.Source}) built a {built.GetType().Name}, which is not a {typeof(T).Name}.");
+    }
+}

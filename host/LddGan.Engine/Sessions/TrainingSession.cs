@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using LddGan.Abstractions;
+using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Components;
+using LddGan.Engine.Plugins;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
+using LddGan.Engine.Runtime;
+using LddGan.Engine.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LddGan.Engine.Sessions;
+
+/// <summary>Where a training run writes and whether it continues an earlier one.</summary>
+public sealed record TrainingSessionOptions
+{
+    /// <summary>Overrides the recipe's run directory.</summary>
+    public string? RunDirectory { get; init; }
+    /// <summary>Continue from the run directory's latest checkpoint.</summary>
+    public bool Resume { get; init; }
+}
+
+/// <summary>Raised before anything is written when a run cannot start safely (e.g. it would overwrite a checkpoint).</summary>
+public sealed class RunSetupException(string message) : Exception(message);
+
+/// <summary>
+/// One training run: builds the recipe's components, then drives the trainer while keeping the run directory up to
+/// date (resolved recipe, run.json, metrics.jsonl, preview grids, atomic checkpoints) and handles resume.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    public const string LatestCheckpointName = "latest.ckpt";
+
+    private readonly Recipe _recipe;
+    private readonly ITrainingObserver _observer;
+    private readonly Device _device;
+    private readonly RandomStreams _rng;
+    private readonly TrainingComponents _components;
+    private readonly DiffusionGanTrainer _trainer;
+    private readonly SampleRenderer _renderer;
+    private readonly SampleShape _dataShape;
+    private readonly IReadOnlyList<LoadedPlugin> _plugins;
+
+    public string RunDirectory { get; }
+    public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", LatestCheckpointName);
+    public DiffusionGanTrainer Trainer => _trainer;
+    public TrainingComponents Components => _components;
+
+    public TrainingSession(Recipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
+                           TrainingSessionOptions options, ITrainingObserver observer)
+    {
+        _recipe = recipe;
+        _observer = observer;
+        _plugins = plugins;
+        RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
+        if (!options.Resume && File.Exists(CheckpointPath))
+            throw new RunSetupException(
+                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --resume to continue that run, " +
+                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
+        if (options.Resume && !File.Exists(CheckpointPath))
+            throw new RunSetupException($"--resume: no checkpoint at {CheckpointPath} to continue from.");
+
+        if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
+        _device = DeviceSelection.Resolve(recipe.Device);
+        _rng = new RandomStreams(recipe.Seed, _device);
+
+        var builder = new ComponentBuilder(catalog);
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
+        _dataShape = dataset.Shape;
+        var (latent, process, generator, generatorEma, discriminator, loss) = BuildModelComponents(builder, recipe, _dataShape, _device, withEma: recipe.Train.EmaDecay > 0);
+        _components = new TrainingComponents(dataset, latent, process, generator, generatorEma, discriminator, loss);
+        _trainer = new DiffusionGanTrainer(_components, recipe.Train, _rng, _device);
+        _renderer = new SampleRenderer(process, latent, latent.LatentShape(_dataShape), _device);
+
+        if (options.Resume) RestoreFrom(CheckpointPath);
+    }
+
+    /// <summary>Builds everything but the dataset: shared by training and sampling.</summary>
+    public static (ILatentSpace Latent, IDiffusionProcess Process, Denoiser Generator, Denoiser? GeneratorEma, Discriminator Discriminator, ILossSchedule Loss)
+        BuildModelComponents(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, bool withEma)
+    {
+        var preliminary = new ComponentContext(dataShape, dataShape, 0, device);
+        var latent = builder.Build<ILatentSpace>(recipe.Latent, preliminary);
+        latent.MoveTo(device);
+        var process = builder.Build<IDiffusionProcess>(recipe.Diffusion, preliminary);
+        process.MoveTo(device);
+        var context = new ComponentContext(dataShape, latent.LatentShape(dataShape), process.NumTimesteps, device);
+        var generator = builder.Build<Denoiser>(recipe.Generator, context);
+        var generatorEma = withEma ? builder.Build<Denoiser>(recipe.Generator, context) : null;
+        var discriminator = builder.Build<Discriminator>(recipe.Discriminator, context);
+        var loss = builder.Build<ILossSchedule>(recipe.Loss, context);
+        return (latent, process, generator, generatorEma, discriminator, loss);
+    }
+
+    /// <summary>Trains until the recipe's budget is spent. Ctrl+C (cancellation) saves a checkpoint first.</summary>
+    public void Run(CancellationToken cancellation = default)
+    {
+        Directory.CreateDirectory(Path.Combine(RunDirectory, "samples"));
+        Directory.CreateDirectory(Path.Combine(RunDirectory, "checkpoints"));
+        File.WriteAllText(Path.Combine(RunDirectory, "recipe.resolved.toml"), ResolvedToml());
+        RunInfo.Collect(_recipe.Seed, _device.ToString(), _plugins).Save(Path.Combine(RunDirectory, "run.json"));
+
+        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
+        long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
+        long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
+        _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
+
+        var clock = Stopwatch.StartNew();
+        var window = Stopwatch.StartNew();
+        long windowStart = startStep;
+        double imagesPerSecond = 0;
+        var train = _recipe.Train;
+        try
+        {
+            _trainer.Run(losses =>
+            {
+                long step = _trainer.GlobalStep;
+                if (window.Elapsed.TotalSeconds >= 1 || step == total)
+                {
+                    imagesPerSecond = (step - windowStart) * train.BatchSize / window.Elapsed.TotalSeconds;
+                    window.Restart();
+                    windowStart = step;
+                }
+                double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
+                var report = new StepReport(step, _trainer.Epoch, losses, _trainer.CurrentLrG,
+                    _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, clock.Elapsed,
+                    TimeSpan.FromSeconds(perStep * (total - step)));
+                _observer.Stepped(report);
+                if (step % train.LogEvery == 0 || step == total) metrics.Write(MetricsRecord(report));
+                if (train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total) WritePreview($"step_{step:D7}.png");
+                if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total) SaveCheckpoint();
+            }, cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            SaveCheckpoint();
+            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath} (continue with --resume).");
+            throw;
+        }
+        SaveCheckpoint();
+        WritePreview("final.png");
+    }
+
+    public string ResolvedToml() => _recipe.ToToml(
+        $"Resolved recipe of run '{_recipe.Name}': every option written out.\nReproduce with: lddgan train <this file>");
+
+    public void SaveCheckpoint(string? path = null)
+    {
+        path ??= CheckpointPath;
+        var position = _trainer.Position;
+        var meta = new CheckpointMeta
+        {
+            FrameworkVersion = typeof(TrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
+            Created = DateTimeOffset.UtcNow,
+            GlobalStep = position.GlobalStep,
+            Epoch = position.Epoch,
+            BatchInEpoch = position.BatchInEpoch,
+            DataOrderAtEpochStart = position.DataOrderAtEpochStart is { } b ? Convert.ToBase64String(b) : null,
+            DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
+            HasEma = _trainer.Ema is not null,
+            EmaInitialised = _trainer.Ema?.Initialised ?? false,
+        };
+        var modules = new List<(string, nn.Module)> { ("generator", _components.Generator), ("discriminator", _components.Discriminator) };
+        if (_components.GeneratorEma is not null && _trainer.Ema is not null) modules.Add(("generator_ema", _components.GeneratorEma));
+        CheckpointFile.Save(path, ResolvedToml(), meta, modules,
+            [("generator", _trainer.OptimizerG), ("discriminator", _trainer.OptimizerD)], _rng.All());
+        _observer.Note($"checkpoint: {path} (step {position.GlobalStep})");
+    }
+
+    private void RestoreFrom(string path)
+    {
+        using var reader = CheckpointFile.Open(path);
+        var meta = reader.Meta;
+        if (meta.DataShape != _dataShape)
+            throw new CheckpointException($"{path}: trained on data of shape {meta.DataShape}, but the recipe's dataset yields {_dataShape}.");
+        reader.LoadModule("generator", _components.Generator);
+        reader.LoadModule("discriminator", _components.Discriminator);
+        if (_trainer.Ema is not null)
+        {
+            if (!reader.HasModule("generator_ema"))
+                throw new CheckpointException($"{path}: has no EMA weights but the recipe sets ema_decay = {_recipe.Train.EmaDecay}.");
+            reader.LoadModule("generator_ema", _components.GeneratorEma!);
+            _trainer.Ema.Initialised = meta.EmaInitialised;
+        }
+        reader.LoadOptimizer("generator", _trainer.OptimizerG);
+        reader.LoadOptimizer("discriminator", _trainer.OptimizerD);
+        foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
+        _trainer.RestorePosition(new TrainerPosition(meta.GlobalStep, meta.Epoch, meta.BatchInEpoch,
+            meta.DataOrderAtEpochStart is { } s ? Convert.FromBase64String(s) : null));
+        _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
+    }
+
+    private void WritePreview(string fileName)
+    {
+        string path = Path.Combine(RunDirectory, "samples", fileName);
+        using var samples = _renderer.Generate(_trainer.SamplingGenerator, _recipe.Train.PreviewCount, seed: _recipe.Seed + 100);
+        SampleRenderer.Save(samples, path);
+        _observer.Note($"samples: {path}");
+    }
+
+    private static Dictionary<string, object?> MetricsRecord(StepReport r) => new()
+    {
+        ["step"] = r.Step, ["epoch"] = r.Epoch,
+        ["loss_d_real"] = r.Losses.DReal, ["loss_d_fake"] = r.Losses.DFake, ["r1"] = r.Losses.R1,
+        ["loss_g_adv"] = r.Losses.GAdversarial, ["loss_g_rec"] = r.Losses.GReconstruction, ["loss_g"] = r.Losses.G,
+        ["lr_g"] = r.LrG, ["lr_d"] = r.LrD, ["images_per_s"] = r.ImagesPerSecond, ["elapsed_s"] = r.Elapsed.TotalSeconds,
+    };
+
+    public void Dispose()
+    {
+        _trainer.Dispose();
+        _components.Generator.Dispose();
+        _components.GeneratorEma?.Dispose();
+        _components.Discriminator.Dispose();
+        _components.Process.Dispose();
+        _components.LatentSpace.Dispose();
+        _components.Dataset.Dispose();
+        _rng.Dispose();
+    }
+}

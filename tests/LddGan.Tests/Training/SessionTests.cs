@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Sessions;
+using LddGan.Tests.Support;
+using NUnit.Framework;
+using static TorchSharp.torch;
+
+namespace LddGan.Tests.Training;
+
+public sealed class SessionTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void CreateDirectory() => _dir = Directory.CreateTempSubdirectory("lddgan-session-").FullName;
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+
+    private static Recipe TinyRecipe(long maxSteps = 0) =>
+        new RecipeLoader(TestCatalog.Create()).Parse(TestCatalog.TinyRecipe + (maxSteps > 0 ? $"max_steps = {maxSteps}\n" : ""), "tiny.toml");
+
+    private TrainingSession Session(Recipe recipe, string name, bool resume = false) =>
+        new(recipe, TestCatalog.Create(), [], new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, name), Resume = resume },
+            new TextTrainingObserver(TextWriter.Null));
+
+    private static Dictionary<string, float[]> Weights(nn.Module module) =>
+        module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+
+    [Test]
+    public void RunWritesResolvedRecipeMetricsSamplesAndCheckpoint()
+    {
+        using (var session = Session(TinyRecipe(), "run")) session.Run();
+        string run = Path.Combine(_dir, "run");
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(Path.Combine(run, "recipe.resolved.toml")));
+            Assert.That(File.Exists(Path.Combine(run, "run.json")));
+            Assert.That(File.ReadAllLines(Path.Combine(run, "metrics.jsonl")), Has.Length.EqualTo(24), "3 epochs × 8 batches, log_every 1");
+            Assert.That(File.Exists(Path.Combine(run, "samples", "final.png")));
+            Assert.That(File.Exists(Path.Combine(run, "checkpoints", "latest.ckpt")));
+        });
+    }
+
+    [Test]
+    public void CheckpointRoundTripGivesBitIdenticalSamples()
+    {
+        Tensor direct;
+        using (var session = Session(TinyRecipe(), "run"))
+        {
+            session.Run();
+            var renderer = new SampleRenderer(session.Components.Process, session.Components.LatentSpace, new(1, 8, 8), CPU);
+            direct = renderer.Generate(session.Trainer.SamplingGenerator, 16, seed: 5, batchSize: 7);
+        }
+        using var sampling = new SamplingSession(Path.Combine(_dir, "run"), TestCatalog.Create());
+        using var loaded = sampling.Generate(16, seed: 5, batchSize: 7);
+        Assert.That(sampling.UsesEma, Is.True);
+        Assert.That(loaded.data<float>().ToArray(), Is.EqualTo(direct.data<float>().ToArray()));
+        direct.Dispose();
+    }
+
+    [Test]
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    {
+        Dictionary<string, float[]> uninterrupted, resumed;
+        using (var session = Session(TinyRecipe(), "full"))
+        {
+            session.Run();
+            uninterrupted = Weights(session.Trainer.SamplingGenerator);
+        }
+        using (var first = Session(TinyRecipe(maxSteps: 11), "split")) first.Run(); // stops mid-epoch 1
+        using (var second = Session(TinyRecipe(), "split", resume: true))
+        {
+            Assert.That(second.Trainer.GlobalStep, Is.EqualTo(11));
+            second.Run();
+            resumed = Weights(second.Trainer.SamplingGenerator);
+        }
+        Assert.That(resumed.Keys, Is.EquivalentTo(uninterrupted.Keys));
+        foreach (var key in uninterrupted.Keys) Assert.That(resumed[key], Is.EqualTo(uninterrupted[key]), key);
+    }
+
+    [Test]
+    public void SameRecipeTwiceGivesIdenticalCheckpointsWeights()
+    {
+        using (var a = Session(TinyRecipe(), "a")) a.Run();
+        using (var b = Session(TinyRecipe(), "b")) b.Run();
+        string Hash(string run, string entry)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(_dir, run, "checkpoints", "latest.ckpt"));
+            using var s = zip.GetEntry(entry)!.Open();
+            return Convert.ToHexString(SHA256.HashData(s));
+        }
+        foreach (var entry in new[] { "modules/generator.bin", "modules/generator_ema.bin", "modules/discriminator.bin" })
+            Assert.That(Hash("b", entry), Is.EqualTo(Hash("a", entry)), entry);
+        Assert.That(File.ReadAllText(Path.Combine(_dir, "b", "metrics.jsonl")).Split('\n').Select(l => l.Split("\"lr_g\"")[0]),
+                    Is.EqualTo(File.ReadAllText(Path.Combine(_dir, "a", "metrics.jsonl")).Split('\n').Select(l => l.Split("\"lr_g\"")[0])));
+    }
+
+    [Test]
+    public void ExistingCheckpointIsNeverOverwrittenWithoutResume()
+    {
+        using (var session = Session(TinyRecipe(maxSteps: 2), "run")) session.Run();
+        string ckpt = Path.Combine(_dir, "run", "checkpoints", "latest.ckpt");
+        var before = File.ReadAllBytes(ckpt);
+        var e = Assert.Throws<RunSetupException>(() => Session(TinyRecipe(), "run"))!;
+        Assert.That(e.Message, Does.Contain("--resume"));
+        Assert.That(File.ReadAllBytes(ckpt), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void DamagedCheckpointGivesAClearError()
+    {
+        string path = Path.Combine(_dir, "bad.ckpt");
+        File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
+        var e = Assert.Throws<CheckpointException>(() => new SamplingSession(path, TestCatalog.Create()))!;
+        Assert.That(e.Message, Does.Contain("bad.ckpt").And.Contain("not a valid LddGan checkpoint"));
+    }
+}
