@@ -29,9 +29,10 @@ public static class InfoCommand
             Row("CPU threads (torch)", $"{torch.get_num_threads()} of {Environment.ProcessorCount} cores");
             Row("CUDA", torch.cuda.is_available() ? $"available, {torch.cuda.device_count()} device(s)" : "not available");
             var data = new FashionMnistOptions();
-            Row("Fashion-MNIST", FashionMnistDataset.IsInstalled(data.Path)
+            bool found = File.Exists(Path.Combine(data.Path, "train-images-idx3-ubyte.gz")) || File.Exists(Path.Combine(data.Path, "train-images-idx3-ubyte"));
+            Row("Fashion-MNIST", found
                 ? $"found in {data.Path}"
-                : $"NOT found in {data.Path} — install: sudo apt-get update && sudo apt-get install -y dataset-fashion-mnist");
+                : $"NOT found in {data.Path} — install: {FashionMnistDataset.InstallCommand}");
             using var host = new HostContext(parse.GetValue(plugins) ?? []);
             Row("plugin folders", string.Join(", ", host.Folders));
             foreach (var p in host.Plugins) Row($"plugin {Path.GetFileNameWithoutExtension(p.AssemblyPath)} {p.Version}", p.AssemblyPath);

@@ -136,7 +136,8 @@ public sealed class DiffusionGanTrainer : IDisposable
         if (_options.R1Gamma > 0 && GlobalStep % _options.LazyReg == 0)
         {
             // R1 on the real, less-noisy input x_t: (γ/2)·E‖∇_{x_t} D‖², not rescaled by lazy_reg (as the official code).
-            var grad = torch.autograd.grad([dReal.sum()], [xt], create_graph: true)[0];
+            // PyTorch's grad() defaults retain_graph to create_graph; TorchSharp's does not, so say it.
+            var grad = torch.autograd.grad([dReal.sum()], [xt], retain_graph: true, create_graph: true)[0];
             var penalty = grad.view(b, -1).pow(2).sum(1).mean() * (_options.R1Gamma / 2);
             penalty.backward();
             r1 = penalty.item<float>();

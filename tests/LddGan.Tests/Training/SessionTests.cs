@@ -19,7 +19,7 @@ public sealed class SessionTests
     public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
     private static Recipe TinyRecipe(long maxSteps = 0) =>
-        new RecipeLoader(TestCatalog.Create()).Parse(TestCatalog.TinyRecipe + (maxSteps > 0 ? $"max_steps = {maxSteps}\n" : ""), "tiny.toml");
+        new RecipeLoader(TestCatalog.Create()).Parse(TestCatalog.TinyRecipe + (maxSteps > 0 ? $"\nmax_steps = {maxSteps}\n" : ""), "tiny.toml");
 
     private TrainingSession Session(Recipe recipe, string name, bool resume = false) =>
         new(recipe, TestCatalog.Create(), [], new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, name), Resume = resume },
