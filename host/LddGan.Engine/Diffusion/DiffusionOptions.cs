@@ -53,8 +53,9 @@ public sealed record DiffusionOptions : IValidatableOptions
                 string schedule = UseGeometric ? "use_geometric = true" : "the VP schedule";
                 string advice = UseGeometric
                     ? "the geometric variance β_min·(β_max/β_min)^τ exceeds 1 for these values; set use_geometric = false (every published config does), or choose beta_max < 1"
-                    : "choose beta_min/beta_max closer to the defaults (0.1, 20) or change num_timesteps";
-                yield return $"{schedule} with beta_min = {Format(BetaMin)}, beta_max = {Format(BetaMax)}, num_timesteps = {NumTimesteps} " +
+                    : "choose beta_min/beta_max closer to the defaults (0.1, 20) or change the number of steps";
+                // The recipe loader attributes a message to the longest key it mentions: keep use_geometric/beta_* the only keys here.
+                yield return $"{schedule} with beta_min = {Format(BetaMin)}, beta_max = {Format(BetaMax)} and T = {NumTimesteps} " +
                              $"gives betas outside (0, 1) (β_{i} = {Format(betas[i])}): {advice}.";
                 yield break;
             }

@@ -87,6 +87,7 @@ public sealed class DiffusionTablesTests
         var errors = options.Validate().ToList();
         Assert.That(errors, Has.Count.EqualTo(1));
         Assert.That(errors[0], Does.Contain("use_geometric").And.Contain("outside (0, 1)"));
+        Assert.That(errors[0], Does.Not.Contain("num_timesteps"), "the message is attributed to use_geometric, not another key");
         // The reference's verified geometric betas for T = 4 (β_2 = 1.67 is the first out of range).
         var betas = DiffusionTables.DiscreteBetas(options);
         Assert.That(betas[1], Is.EqualTo(0.308).Within(1e-3));
