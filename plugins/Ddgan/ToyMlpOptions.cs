@@ -1,0 +1,56 @@
+using LddGan.Abstractions;
+
+namespace LddGan.Plugins.Ddgan;
+
+/// <summary>Options shared by the toy MLPs (keys <c>hidden_dim</c>, <c>num_hidden_layers</c>, <c>t_emb_dim</c>, <c>activation</c>).</summary>
+public abstract record ToyMlpOptions : IValidatableOptions
+{
+    internal static readonly string[] Activations = ["silu", "leaky_relu"];
+
+    /// <summary>Width of every hidden layer.</summary>
+    public int HiddenDim { get; init; } = 256;
+
+    /// <summary>Number of hidden layers (each Linear + activation).</summary>
+    public int NumHiddenLayers { get; init; } = 3;
+
+    /// <summary>Width of the sinusoidal time embedding appended to the input.</summary>
+    public int TEmbDim { get; init; } = 32;
+
+    /// <summary>Hidden activation: <c>silu</c> or <c>leaky_relu</c> (slope 0.2).</summary>
+    public string Activation { get; init; } = "silu";
+
+    public virtual IEnumerable<string> Validate()
+    {
+        if (HiddenDim < 1) yield return $"hidden_dim must be a positive integer, got {HiddenDim}";
+        if (NumHiddenLayers < 1) yield return $"num_hidden_layers must be at least 1, got {NumHiddenLayers}";
+        if (TEmbDim < 4) yield return $"t_emb_dim must be at least 4, got {TEmbDim}";
+        if (!Activations.Contains(Activation))
+            yield return $"activation '{Activation}' is not supported; allowed: {string.Join(", ", Activations)}";
+    }
+
+    internal void ThrowIfInvalid(string component)
+    {
+        var errors = Validate().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException($"invalid {component} options: " + string.Join("; ", errors));
+    }
+}
+
+/// <summary>Options of <see cref="ToyMlpGenerator"/>; adds the latent size <c>nz</c>.</summary>
+public sealed record ToyMlpGeneratorOptions : ToyMlpOptions
+{
+    /// <summary>Dimension of the latent noise z.</summary>
+    public int Nz { get; init; } = 16;
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var e in base.Validate()) yield return e;
+        if (Nz < 1) yield return $"nz must be a positive integer, got {Nz}";
+    }
+}
+
+/// <summary>Options of <see cref="ToyMlpDiscriminator"/> (LeakyReLU by default, as GAN discriminators usually are).</summary>
+public sealed record ToyMlpDiscriminatorOptions : ToyMlpOptions
+{
+    public ToyMlpDiscriminatorOptions() => Activation = "leaky_relu";
+}
