@@ -25,7 +25,7 @@ public sealed class AttnBlockpp : nn.Module<Tensor, Tensor>
     public AttnBlockpp(long channels, bool skipRescale = false, double initScale = 0.0) : base(nameof(AttnBlockpp))
     {
         Channels = channels;
-        GroupNorm_0 = nn.GroupNorm(AdaptiveGroupNorm.GroupCount(channels), channels, eps: 1e-6);
+        GroupNorm_0 = GroupNorms.Affine(AdaptiveGroupNorm.GroupCount(channels), channels, eps: 1e-6);
         NIN_0 = new NIN(channels, channels);
         NIN_1 = new NIN(channels, channels);
         NIN_2 = new NIN(channels, channels);

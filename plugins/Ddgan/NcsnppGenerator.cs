@@ -127,7 +127,7 @@ public sealed class NcsnppGenerator : Denoiser
         }
         if (hsChannels.Count != 0) throw new InvalidOperationException("skip connections left over; the topology is inconsistent");
 
-        var outNorm = Add(nn.GroupNorm(AdaptiveGroupNorm.GroupCount(inChannels), inChannels, eps: 1e-6));
+        var outNorm = Add(GroupNorms.Affine(AdaptiveGroupNorm.GroupCount(inChannels), inChannels, eps: 1e-6));
         var convOut = Add(DdpmInit.Conv3x3(inChannels, channels, initScale: 0.0));
 
         all_modules = nn.ModuleList(modules.ToArray());
