@@ -258,6 +258,37 @@ public sealed class NcsnppGeneratorTests
     }
 
     [Test]
+    public void ForwardDoesNotLeakTensors()
+    {
+        using var g = new NcsnppGenerator(Tiny(o => o with { ProgressiveInput = "input_skip" }), 1, 16);
+        using var x = randn(2, 1, 16, 16);
+        using var t = tensor(new long[] { 0, 1 });
+        using var z = randn(2, 8);
+        using (g.call(x, t, z)) { }   // warm-up: creates the cached FIR weights
+        DisposeScopeManager.Statistics.Reset();
+        using (g.call(x, t, z)) { }
+        Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void StateDictRoundTripsIntoAFreshModel()
+    {
+        torch.manual_seed(7);
+        using var a = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var b = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var p in a.parameters()) p.normal_(0, 0.1);
+        var stream = new MemoryStream();
+        a.save(stream);                      // TorchSharp closes the stream; ToArray still works
+        b.load(new MemoryStream(stream.ToArray()));
+        var x = randn(2, 1, 16, 16);
+        var t = tensor(new long[] { 0, 2 });
+        var z = randn(2, 8);
+        Assert.That(b.call(x, t, z).allclose(a.call(x, t, z)), Is.True);
+    }
+
+    [Test]
     public void ForwardRejectsAWrongInputShape()
     {
         using var g = new NcsnppGenerator(Tiny(), 1, 16);
