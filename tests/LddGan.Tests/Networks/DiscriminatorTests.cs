@@ -139,6 +139,24 @@ public sealed class DiscriminatorTests
     }
 
     [Test]
+    public void ConvertedDiscriminatorRunsInFloat64()
+    {
+        torch.manual_seed(24);
+        using var d = new SmallDiscriminator(new SmallDiscriminatorOptions { Ngf = 4, TEmbDim = 8 }, nc: 2);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var p in d.parameters()) p.normal_(0, 0.1);
+        var x = randn(4, 1, 16, 16);
+        var t = tensor(new long[] { 0, 1, 2, 3 });
+        var single = d.call(x, t, x);
+        Assert.That(single.abs().max().item<float>(), Is.GreaterThan(1e-3f));
+        d.to(ScalarType.Float64);
+        var dbl = d.call(x.to_type(ScalarType.Float64), t, x.to_type(ScalarType.Float64));
+        Assert.That(dbl.dtype, Is.EqualTo(ScalarType.Float64));
+        Assert.That(dbl.to_type(ScalarType.Float32).allclose(single, rtol: 1e-4, atol: 1e-6), Is.True);
+    }
+
+    [Test]
     public void ForwardDoesNotLeakTensors()
     {
         using var d = new SmallDiscriminator(new SmallDiscriminatorOptions { Ngf = 4, TEmbDim = 8 }, nc: 2);

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using LddGan.Abstractions;
 using LddGan.Plugins.Ddgan;
 using NUnit.Framework;
@@ -30,6 +31,30 @@ public sealed class FactoryTests
         Assert.That(((IValidatableOptions)instance.CreateDefaultOptions()).Validate(), Is.Empty);
         var expectedBase = kind == ComponentKind.Denoiser ? typeof(Denoiser) : typeof(Discriminator);
         Assert.That(expectedBase.IsAssignableFrom(component), Is.True);
+    }
+
+    [Test]
+    public void OptionsSerialiseWithTheOfficialSnakeCaseKeys()
+    {
+        var json = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        string[] Keys(object o) => JsonDocument.Parse(JsonSerializer.Serialize(o, o.GetType(), json)).RootElement
+            .EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.That(Keys(new NcsnppOptions()), Is.EquivalentTo(new[]
+        {
+            "nf", "ch_mult", "num_res_blocks", "attn_resolutions", "dropout", "nz", "z_emb_dim", "n_mlp", "conditional", "fir",
+            "fir_kernel", "skip_rescale", "resblock_type", "progressive", "progressive_input", "progressive_combine",
+            "embedding_type", "not_use_tanh", "centered",
+        }));
+        Assert.That(Keys(new SmallDiscriminatorOptions()), Is.EquivalentTo(new[] { "ngf", "t_emb_dim", "num_layers" }));
+        Assert.That(Keys(new ToyMlpGeneratorOptions()), Is.EquivalentTo(new[] { "hidden_dim", "num_hidden_layers", "t_emb_dim", "activation", "nz" }));
+
+        var changed = JsonSerializer.Deserialize<NcsnppOptions>(
+            """{"nf": 64, "ch_mult": [1, 1, 2], "n_mlp": 3, "progressive_input": "none", "centered": false}""", json)!;
+        Assert.That((changed.Nf, changed.NMlp, changed.ProgressiveInput, changed.Centered), Is.EqualTo((64, 3, "none", false)));
+        Assert.That(changed.ChMult, Is.EqualTo(new[] { 1, 1, 2 }));
+        Assert.That(changed.ZEmbDim, Is.EqualTo(256), "keys not given keep their defaults");
+        var large = JsonSerializer.Deserialize<LargeDiscriminatorOptions>("""{"ngf": 32}""", json)!;
+        Assert.That((large.Ngf, large.NumLayers), Is.EqualTo((32, 6)));
     }
 
     [Test]

@@ -289,6 +289,27 @@ public sealed class NcsnppGeneratorTests
     }
 
     [Test]
+    public void ConvertedModelRunsInFloat64WithTheSameResult()
+    {
+        // A dtype move goes through the same parameter replacement as a device move (NIN's W/b fields, cached FIR weights).
+        torch.manual_seed(8);
+        using var single = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var p in single.parameters()) p.normal_(0, 0.1);
+        using var dbl = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        dbl.load_state_dict(single.state_dict());
+        dbl.to(ScalarType.Float64);
+        Assert.That(dbl.parameters().All(p => p.dtype == ScalarType.Float64), Is.True);
+        var x = randn(2, 1, 16, 16);
+        var t = tensor(new long[] { 0, 3 });
+        var z = randn(2, 8);
+        var y64 = dbl.call(x.to_type(ScalarType.Float64), t, z.to_type(ScalarType.Float64));
+        Assert.That(y64.dtype, Is.EqualTo(ScalarType.Float64));
+        Assert.That(y64.to_type(ScalarType.Float32).allclose(single.call(x, t, z), rtol: 1e-4, atol: 1e-5), Is.True);
+    }
+
+    [Test]
     public void ForwardRejectsAWrongInputShape()
     {
         using var g = new NcsnppGenerator(Tiny(), 1, 16);
