@@ -12,8 +12,9 @@ public static class SinusoidalEmbedding
     /// <param name="timesteps">Shape (B); integer step indices or floats. Cast to float32.</param>
     /// <param name="dim">Embedding dimension (at least 4, so that half - 1 &gt; 0).</param>
     /// <param name="maxPositions">The "10000" of the transformer embedding.</param>
-    /// <returns>Shape (B, dim), float32, on the device of <paramref name="timesteps"/>.</returns>
-    public static Tensor Compute(Tensor timesteps, int dim, double maxPositions = 10000)
+    /// <param name="dtype">Element type of the result (computed in float32, as the official code, then converted).</param>
+    /// <returns>Shape (B, dim), on the device of <paramref name="timesteps"/>.</returns>
+    public static Tensor Compute(Tensor timesteps, int dim, double maxPositions = 10000, ScalarType dtype = ScalarType.Float32)
     {
         if (timesteps.dim() != 1)
             throw new ArgumentException($"timesteps must have shape (B), got ({string.Join(", ", timesteps.shape)})", nameof(timesteps));
@@ -27,6 +28,8 @@ public static class SinusoidalEmbedding
         var emb = cat([args.sin(), args.cos()], 1);
         if (dim % 2 == 1)
             emb = nn.functional.pad(emb, [0, 1]);
+        if (dtype != ScalarType.Float32)
+            emb = emb.to_type(dtype);
         return emb.MoveToOuterDisposeScope();
     }
 }

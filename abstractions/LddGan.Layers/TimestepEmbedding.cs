@@ -12,6 +12,7 @@ namespace LddGan.Layers;
 public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential main;
+    private readonly Linear[] _first;   // main.0, kept for its dtype (an array is not registered a second time)
 
     public int EmbeddingDim { get; }
 
@@ -19,8 +20,9 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
         : base(nameof(TimestepEmbedding))
     {
         EmbeddingDim = embeddingDim;
+        _first = [DenseLayerInit.Dense(embeddingDim, hiddenDim)];
         main = nn.Sequential(
-            ("0", DenseLayerInit.Dense(embeddingDim, hiddenDim)),
+            ("0", _first[0]),
             ("1", nn.LeakyReLU(negativeSlope)),
             ("2", DenseLayerInit.Dense(hiddenDim, outputDim)));
         RegisterComponents();
@@ -30,7 +32,7 @@ public sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     /// <returns>(B, output_dim).</returns>
     public override Tensor forward(Tensor t)
     {
-        using var emb = SinusoidalEmbedding.Compute(t, EmbeddingDim);
+        using var emb = SinusoidalEmbedding.Compute(t, EmbeddingDim, dtype: _first[0].weight!.dtype);
         return main.call(emb);
     }
 }

@@ -176,7 +176,7 @@ public sealed class NcsnppGenerator : Denoiser
         Tensor? temb = null;
         if (p.Temb0 is not null && p.Temb1 is not null)
         {
-            var emb = SinusoidalEmbedding.Compute(t, Options.Nf);
+            var emb = SinusoidalEmbedding.Compute(t, Options.Nf, dtype: x.dtype);
             temb = p.Temb1.call(nn.functional.silu(p.Temb0.call(emb)));
         }
 

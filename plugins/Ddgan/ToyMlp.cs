@@ -58,7 +58,7 @@ public sealed class ToyMlpGenerator : LddGan.Abstractions.Denoiser
         ToyMlp.CheckVector(x, DataDim, "x", "toy-mlp denoiser");
         ToyMlp.CheckVector(z, Options.Nz, "z", "toy-mlp denoiser");
         using var scope = NewDisposeScope();
-        var input = cat([x, z, SinusoidalEmbedding.Compute(t, Options.TEmbDim)], 1);
+        var input = cat([x, z, SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
         return net.call(input).MoveToOuterDisposeScope();
     }
 }
@@ -91,7 +91,7 @@ public sealed class ToyMlpDiscriminator : LddGan.Abstractions.Discriminator
         ToyMlp.CheckVector(x, DataDim, "x", "toy-mlp discriminator");
         ToyMlp.CheckVector(xCond, DataDim, "x_cond", "toy-mlp discriminator");
         using var scope = NewDisposeScope();
-        var input = cat([x, xCond, SinusoidalEmbedding.Compute(t, Options.TEmbDim)], 1);
+        var input = cat([x, xCond, SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
         return net.call(input).MoveToOuterDisposeScope();
     }
 }

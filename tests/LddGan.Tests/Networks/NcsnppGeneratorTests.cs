@@ -258,6 +258,58 @@ public sealed class NcsnppGeneratorTests
     }
 
     [Test]
+    public void ForwardDoesNotLeakTensors()
+    {
+        using var g = new NcsnppGenerator(Tiny(o => o with { ProgressiveInput = "input_skip" }), 1, 16);
+        using var x = randn(2, 1, 16, 16);
+        using var t = tensor(new long[] { 0, 1 });
+        using var z = randn(2, 8);
+        using (g.call(x, t, z)) { }   // warm-up: creates the cached FIR weights
+        DisposeScopeManager.Statistics.Reset();
+        using (g.call(x, t, z)) { }
+        Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void StateDictRoundTripsIntoAFreshModel()
+    {
+        torch.manual_seed(7);
+        using var a = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var b = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var p in a.parameters()) p.normal_(0, 0.1);
+        var stream = new MemoryStream();
+        a.save(stream);                      // TorchSharp closes the stream; ToArray still works
+        b.load(new MemoryStream(stream.ToArray()));
+        var x = randn(2, 1, 16, 16);
+        var t = tensor(new long[] { 0, 2 });
+        var z = randn(2, 8);
+        Assert.That(b.call(x, t, z).allclose(a.call(x, t, z)), Is.True);
+    }
+
+    [Test]
+    public void ConvertedModelRunsInFloat64WithTheSameResult()
+    {
+        // A dtype move goes through the same parameter replacement as a device move (NIN's W/b fields, cached FIR weights).
+        torch.manual_seed(8);
+        using var single = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        using var scope = NewDisposeScope();
+        using (no_grad())
+            foreach (var p in single.parameters()) p.normal_(0, 0.1);
+        using var dbl = new NcsnppGenerator(Tiny(o => o with { NotUseTanh = true }), 1, 16);
+        dbl.load_state_dict(single.state_dict());
+        dbl.to(ScalarType.Float64);
+        Assert.That(dbl.parameters().All(p => p.dtype == ScalarType.Float64), Is.True);
+        var x = randn(2, 1, 16, 16);
+        var t = tensor(new long[] { 0, 3 });
+        var z = randn(2, 8);
+        var y64 = dbl.call(x.to_type(ScalarType.Float64), t, z.to_type(ScalarType.Float64));
+        Assert.That(y64.dtype, Is.EqualTo(ScalarType.Float64));
+        Assert.That(y64.to_type(ScalarType.Float32).allclose(single.call(x, t, z), rtol: 1e-4, atol: 1e-5), Is.True);
+    }
+
+    [Test]
     public void ForwardRejectsAWrongInputShape()
     {
         using var g = new NcsnppGenerator(Tiny(), 1, 16);
