@@ -39,7 +39,13 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     /// <summary>Writes images as a grid PNG, or 2-D points as a scatter plot.</summary>
     public static void Save(Tensor samples, string path, int? columns = null)
     {
-        if (samples.dim() == 2) ScatterPlot.SavePng(samples, path);
+        if (samples.dim() == 2)
+        {
+            // Fit the view to the points (toy data may span more than [-1.5, 1.5]), ignoring non-finite values.
+            using var finite = samples.nan_to_num(0.0, 0.0, 0.0);
+            double extent = Math.Max(ScatterPlot.DefaultExtent, finite.abs().max().item<float>() * 1.1);
+            ScatterPlot.SavePng(samples, path, extent: extent);
+        }
         else ImageGrid.SavePng(samples, path, columns);
     }
 }

@@ -41,6 +41,7 @@ public sealed class TrainingSession : IDisposable
     private readonly SampleRenderer _renderer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
+    private readonly int _threadsBefore = torch.get_num_threads();
 
     public string RunDirectory { get; }
     public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", LatestCheckpointName);
@@ -217,5 +218,6 @@ public sealed class TrainingSession : IDisposable
         _components.LatentSpace.Dispose();
         _components.Dataset.Dispose();
         _rng.Dispose();
+        torch.set_num_threads(_threadsBefore); // the thread count is process-wide; give it back
     }
 }
