@@ -38,7 +38,7 @@ public static class ErrorReporting
 
     private static int Fail(string what, string message)
     {
-        AnsiConsole.MarkupLine($"[red]{what} error:[/]");
+        Console.Error.WriteLine($"{what} error:");
         foreach (var line in message.Split('\n')) Console.Error.WriteLine("  " + line.TrimEnd());
         return BadInput;
     }
