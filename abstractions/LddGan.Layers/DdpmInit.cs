@@ -17,14 +17,8 @@ public static class DdpmInit
     /// </summary>
     public static Tensor VarianceScaling(Tensor weight, double scale = 1.0)
     {
-        if (weight.dim() < 2)
-            throw new ArgumentException($"variance scaling needs a tensor with at least 2 dimensions, got {weight.dim()}", nameof(weight));
         var s = scale == 0 ? 1e-10 : scale;
-        var shape = weight.shape;
-        double receptive = 1;
-        for (var i = 2; i < shape.Length; i++) receptive *= shape[i];
-        var fanIn = shape[1] * receptive;
-        var fanOut = shape[0] * receptive;
+        var (fanIn, fanOut) = WeightFans.Of(weight);
         var bound = Math.Sqrt(3.0 * s / ((fanIn + fanOut) / 2.0));
         using (no_grad())
             nn.init.uniform_(weight, -bound, bound);

@@ -14,13 +14,8 @@ public static class DenseLayerInit
     /// <summary>Fills <paramref name="weight"/> with U(-b, b), b = sqrt(3·gain / max(1, fan_out)).</summary>
     public static Tensor KaimingUniformFanOut(Tensor weight, double initScale = 1.0)
     {
-        if (weight.dim() < 2)
-            throw new ArgumentException($"fan computation needs a tensor with at least 2 dimensions, got {weight.dim()}", nameof(weight));
         var gain = initScale == 0 ? 1e-10 : initScale;
-        var shape = weight.shape;
-        double receptive = 1;
-        for (var i = 2; i < shape.Length; i++) receptive *= shape[i];
-        var fanOut = shape[0] * receptive;
+        var (_, fanOut) = WeightFans.Of(weight);
         var bound = Math.Sqrt(3.0 * gain / Math.Max(1.0, fanOut));
         using (no_grad())
             nn.init.uniform_(weight, -bound, bound);
