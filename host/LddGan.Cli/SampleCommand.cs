@@ -36,6 +36,12 @@ public static class SampleCommand
             AnsiConsole.MarkupLine(
                 $"{count} samples from {Markup.Escape(session.CheckpointPath)} (step {session.Meta.GlobalStep}, " +
                 $"{(session.UsesEma ? "EMA" : "raw")} weights, NFE {session.NumTimesteps}, seed {noiseSeed}) in {clock.Elapsed.TotalSeconds:F2} s → [bold]{Markup.Escape(path)}[/]");
+            // The mode-coverage toy has a known answer: report it beside the plot.
+            if (session.Recipe.Data.Options is LddGan.Engine.Data.TwentyFiveGaussiansOptions toy)
+            {
+                using var dataset = new LddGan.Engine.Data.TwentyFiveGaussiansDataset(toy with { Count = 25 });
+                AnsiConsole.WriteLine($"mode coverage: {dataset.Evaluate(samples)}");
+            }
             return ErrorReporting.Ok;
         }));
         return command;

@@ -20,6 +20,22 @@ internal static class ToyMlp
         return nn.Sequential(layers);
     }
 
+    /// <summary>
+    /// Coordinates followed by their Fourier features [sin(2^k·π·v), cos(2^k·π·v)], k = 0..octaves−1 (NeRF's positional
+    /// encoding). Without them an MLP's spectral bias keeps it from resolving modes σ = 0.025 wide in a short run.
+    /// </summary>
+    public static Tensor Encode(Tensor v, int octaves)
+    {
+        if (octaves == 0) return v.alias();
+        using var scope = NewDisposeScope();
+        var frequencies = pow(2.0, arange(octaves, dtype: v.dtype, device: v.device)) * Math.PI;   // (K)
+        var angles = (v.unsqueeze(-1) * frequencies).flatten(1);                                      // (B, D·K)
+        return cat([v, angles.sin(), angles.cos()], 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Width of <see cref="Encode"/>'s output for <paramref name="dim"/> coordinates.</summary>
+    public static long EncodedWidth(long dim, int octaves) => dim * (1 + 2 * octaves);
+
     public static void CheckVector(Tensor v, long dim, string what, string component)
     {
         if (v.dim() != 2 || v.shape[1] != dim)
@@ -28,7 +44,7 @@ internal static class ToyMlp
 }
 
 /// <summary>
-/// Generator for 2-D toy data (the 25-Gaussians mixture): x_0 = MLP(cat[x_{t+1}, z, sinusoidal(t)]), linear output.
+/// Generator for 2-D toy data (the 25-Gaussians mixture): x_0 = MLP(cat[fourier(x_{t+1}), z, sinusoidal(t)]), linear output.
 /// </summary>
 public sealed class ToyMlpGenerator : LddGan.Abstractions.Denoiser
 {
@@ -45,7 +61,7 @@ public sealed class ToyMlpGenerator : LddGan.Abstractions.Denoiser
         if (dataDim < 1) throw new ArgumentOutOfRangeException(nameof(dataDim), dataDim, "dataDim must be positive");
         Options = options;
         DataDim = dataDim;
-        net = ToyMlp.Build(dataDim + options.Nz + options.TEmbDim, dataDim, options);
+        net = ToyMlp.Build(ToyMlp.EncodedWidth(dataDim, options.FourierOctaves) + options.Nz + options.TEmbDim, dataDim, options);
         RegisterComponents();
     }
 
@@ -58,12 +74,12 @@ public sealed class ToyMlpGenerator : LddGan.Abstractions.Denoiser
         ToyMlp.CheckVector(x, DataDim, "x", "toy-mlp denoiser");
         ToyMlp.CheckVector(z, Options.Nz, "z", "toy-mlp denoiser");
         using var scope = NewDisposeScope();
-        var input = cat([x, z, SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
+        var input = cat([ToyMlp.Encode(x, Options.FourierOctaves), z, SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
         return net.call(input).MoveToOuterDisposeScope();
     }
 }
 
-/// <summary>Discriminator for 2-D toy data: logit = MLP(cat[x_t, x_{t+1}, sinusoidal(t)]), shape (B, 1).</summary>
+/// <summary>Discriminator for 2-D toy data: logit = MLP(cat[fourier(x_t), fourier(x_{t+1}), sinusoidal(t)]), shape (B, 1).</summary>
 public sealed class ToyMlpDiscriminator : LddGan.Abstractions.Discriminator
 {
     private readonly nn.Module<Tensor, Tensor> net;
@@ -78,7 +94,7 @@ public sealed class ToyMlpDiscriminator : LddGan.Abstractions.Discriminator
         if (dataDim < 1) throw new ArgumentOutOfRangeException(nameof(dataDim), dataDim, "dataDim must be positive");
         Options = options;
         DataDim = dataDim;
-        net = ToyMlp.Build(2 * dataDim + options.TEmbDim, 1, options);
+        net = ToyMlp.Build(2 * ToyMlp.EncodedWidth(dataDim, options.FourierOctaves) + options.TEmbDim, 1, options);
         RegisterComponents();
     }
 
@@ -91,7 +107,7 @@ public sealed class ToyMlpDiscriminator : LddGan.Abstractions.Discriminator
         ToyMlp.CheckVector(x, DataDim, "x", "toy-mlp discriminator");
         ToyMlp.CheckVector(xCond, DataDim, "x_cond", "toy-mlp discriminator");
         using var scope = NewDisposeScope();
-        var input = cat([x, xCond, SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
+        var input = cat([ToyMlp.Encode(x, Options.FourierOctaves), ToyMlp.Encode(xCond, Options.FourierOctaves), SinusoidalEmbedding.Compute(t, Options.TEmbDim, dtype: x.dtype)], 1);
         return net.call(input).MoveToOuterDisposeScope();
     }
 }

@@ -2,7 +2,7 @@ using LddGan.Abstractions;
 
 namespace LddGan.Plugins.Ddgan;
 
-/// <summary>Options shared by the toy MLPs (keys <c>hidden_dim</c>, <c>num_hidden_layers</c>, <c>t_emb_dim</c>, <c>activation</c>).</summary>
+/// <summary>Options shared by the toy MLPs (keys <c>hidden_dim</c>, <c>num_hidden_layers</c>, <c>fourier_octaves</c>, <c>t_emb_dim</c>, <c>activation</c>).</summary>
 public abstract record ToyMlpOptions : IValidatableOptions
 {
     internal static readonly string[] Activations = ["silu", "leaky_relu"];
@@ -16,6 +16,12 @@ public abstract record ToyMlpOptions : IValidatableOptions
     /// <summary>Width of the sinusoidal time embedding appended to the input.</summary>
     public int TEmbDim { get; init; } = 32;
 
+    /// <summary>
+    /// Octaves of Fourier features of the input coordinates (0: the raw coordinates only). The discriminator defaults
+    /// to 6: without them it stays at chance for ~1,000 steps against a uniform fake (measured).
+    /// </summary>
+    public int FourierOctaves { get; init; }
+
     /// <summary>Hidden activation: <c>silu</c> or <c>leaky_relu</c> (slope 0.2).</summary>
     public string Activation { get; init; } = "silu";
 
@@ -23,6 +29,7 @@ public abstract record ToyMlpOptions : IValidatableOptions
     {
         if (HiddenDim < 1) yield return $"hidden_dim must be a positive integer, got {HiddenDim}";
         if (NumHiddenLayers < 1) yield return $"num_hidden_layers must be at least 1, got {NumHiddenLayers}";
+        if (FourierOctaves < 0 || FourierOctaves > 16) yield return $"fourier_octaves must be between 0 and 16, got {FourierOctaves}";
         if (TEmbDim < 4) yield return $"t_emb_dim must be at least 4, got {TEmbDim}";
         if (!Activations.Contains(Activation))
             yield return $"activation '{Activation}' is not supported; allowed: {string.Join(", ", Activations)}";
@@ -52,5 +59,9 @@ public sealed record ToyMlpGeneratorOptions : ToyMlpOptions
 /// <summary>Options of <see cref="ToyMlpDiscriminator"/> (LeakyReLU by default, as GAN discriminators usually are).</summary>
 public sealed record ToyMlpDiscriminatorOptions : ToyMlpOptions
 {
-    public ToyMlpDiscriminatorOptions() => Activation = "leaky_relu";
+    public ToyMlpDiscriminatorOptions()
+    {
+        Activation = "leaky_relu";
+        FourierOctaves = 6;
+    }
 }

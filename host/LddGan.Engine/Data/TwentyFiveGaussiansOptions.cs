@@ -22,7 +22,8 @@ public sealed record TwentyFiveGaussiansOptions : IValidatableOptions
     {
         if (Count < 25 || Count > 10_000_000) yield return $"count must be between 25 and 10000000, not {Count}.";
         if (!(Std > 0) || !(Std <= 1)) yield return $"std must be in (0, 1] (modes are 1 apart before scaling), not {F(Std)}.";
-        if (!(Scale > 0) || double.IsInfinity(Scale)) yield return $"scale must be a positive finite number, not {F(Scale)}.";
+        if (!(Scale > 0) || !(Scale <= 0.5))
+            yield return $"scale must be in (0, 0.5], not {F(Scale)}: the modes must lie in [-1, 1], the range latent spaces decode (and clamp) to.";
         if (Seed < 0) yield return $"seed must be zero or positive, not {Seed}.";
     }
 

@@ -46,7 +46,7 @@ public sealed class FactoryTests
             "embedding_type", "not_use_tanh", "centered",
         }));
         Assert.That(Keys(new SmallDiscriminatorOptions()), Is.EquivalentTo(new[] { "ngf", "t_emb_dim", "num_layers" }));
-        Assert.That(Keys(new ToyMlpGeneratorOptions()), Is.EquivalentTo(new[] { "hidden_dim", "num_hidden_layers", "t_emb_dim", "activation", "nz" }));
+        Assert.That(Keys(new ToyMlpGeneratorOptions()), Is.EquivalentTo(new[] { "hidden_dim", "num_hidden_layers", "fourier_octaves", "t_emb_dim", "activation", "nz" }));
 
         var changed = JsonSerializer.Deserialize<NcsnppOptions>(
             """{"nf": 64, "ch_mult": [1, 1, 2], "n_mlp": 3, "progressive_input": "none", "centered": false}""", json)!;

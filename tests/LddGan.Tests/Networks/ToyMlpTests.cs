@@ -51,4 +51,17 @@ public sealed class ToyMlpTests
         Assert.Throws<ArgumentException>(() => g.call(randn(3, 3), zeros(3, dtype: ScalarType.Int64), randn(3, 16)));
         Assert.Throws<ArgumentException>(() => g.call(randn(3, 2), zeros(3, dtype: ScalarType.Int64), randn(3, 4)));
     }
+
+    [Test]
+    public void FourierFeaturesWidenTheDiscriminatorInput()
+    {
+        torch.manual_seed(33);
+        using var d = new ToyMlpDiscriminator(new ToyMlpDiscriminatorOptions());
+        Assert.That(d.Options.FourierOctaves, Is.EqualTo(6));
+        // input = 2 × (2 coordinates × (1 + 2·6 octaves)) + t_emb 32 = 84
+        Assert.That(d.state_dict()["net.0.weight"].shape, Is.EqualTo(new long[] { 256, 84 }));
+        using var plain = new ToyMlpDiscriminator(new ToyMlpDiscriminatorOptions { FourierOctaves = 0 });
+        Assert.That(plain.state_dict()["net.0.weight"].shape, Is.EqualTo(new long[] { 256, 36 }));
+        Assert.That(string.Join("; ", new ToyMlpDiscriminatorOptions { FourierOctaves = 17 }.Validate()), Does.Contain("fourier_octaves"));
+    }
 }
