@@ -24,6 +24,12 @@ public sealed class ComponentAttribute(ComponentKind kind, string name) : Attrib
     public string Name { get; } = name;
     /// <summary>One line shown by <c>lddgan plugins</c>.</summary>
     public string Description { get; init; } = "";
+
+    /// <summary>
+    /// The component's own version (semantic versioning), recorded in every run that uses it. Empty: the version of
+    /// the assembly that declares it.
+    /// </summary>
+    public string Version { get; init; } = "";
 }
 
 /// <summary>What a factory knows about the run it builds a component for.</summary>
