@@ -21,6 +21,7 @@ public static class ErrorReporting
         }
         catch (RecipeException e) { return Fail("recipe", e.Message); }
         catch (ComponentResolutionException e) { return Fail("component", e.Message); }
+        catch (LddGan.Engine.Plugins.PluginLoadException e) { return Fail("plugin", e.Message); }
         catch (CheckpointException e) { return Fail("checkpoint", e.Message); }
         catch (DatasetException e) { return Fail("data", e.Message); }
         catch (RunSetupException e) { return Fail("run", e.Message); }

@@ -1,24 +1,41 @@
 using LddGan.Engine.Components;
 using LddGan.Engine.Plugins;
+using LddGan.Engine.Recipes;
 using Spectre.Console;
 
 namespace LddGan.Cli;
 
-/// <summary>The host's loaded components: built-ins plus the plugins found in the plugin folders.</summary>
+/// <summary>
+/// The host's loaded components: built-ins plus the plugins found in the plugin folders (next to lddgan,
+/// LDDGAN_PLUGIN_PATH, --plugins, and the recipe's plugin_folders). Plugins that cannot be used are reported as
+/// warnings; the host goes on without them.
+/// </summary>
 public sealed class HostContext : IDisposable
 {
-    private readonly PluginDirectoryLoader _loader = new();
-
-    public HostContext(IEnumerable<string> extraPluginFolders)
+    public HostContext(IEnumerable<string> extraPluginFolders, string? recipePath = null, bool reportProblems = true)
     {
-        Catalog = ComponentCatalog.WithBuiltIns();
-        Folders = PluginDirectoryLoader.DefaultFolders().Concat(extraPluginFolders).ToList();
-        Plugins = _loader.LoadInto(Catalog, Folders, warning => AnsiConsole.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}"));
+        var recipeFolders = recipePath is null ? [] : RecipeLoader.ReadPluginFolders(recipePath);
+        Manager = new PluginManager(PluginManager.DefaultFolders().Concat(extraPluginFolders).Concat(recipeFolders));
+        var problems = Manager.LoadAll();
+        if (reportProblems) Warn(problems);
     }
 
-    public ComponentCatalog Catalog { get; }
-    public IReadOnlyList<string> Folders { get; }
-    public IReadOnlyList<LoadedPlugin> Plugins { get; }
+    public PluginManager Manager { get; }
+    public ComponentCatalog Catalog => Manager.Catalog;
+    public IReadOnlyList<string> Folders => Manager.Folders;
+    public IReadOnlyList<LoadedPlugin> Plugins => Manager.Plugins;
 
-    public void Dispose() => _loader.Dispose();
+    public static void Warn(IEnumerable<PluginProblem> problems)
+    {
+        foreach (var problem in problems)
+            AnsiConsole.MarkupLine($"[yellow]plugin warning:[/] {Markup.Escape(problem.Message)}");
+    }
+
+    /// <summary>The recipe a sample/eval argument points at: a run directory's resolved recipe, else nothing.</summary>
+    public static string? RecipeOfRun(string checkpointOrRun) =>
+        Directory.Exists(checkpointOrRun) && File.Exists(Path.Combine(checkpointOrRun, "recipe.resolved.toml"))
+            ? Path.Combine(checkpointOrRun, "recipe.resolved.toml")
+            : null;
+
+    public void Dispose() => Manager.Dispose();
 }

@@ -35,7 +35,7 @@ public static class InfoCommand
                 : $"NOT found in {data.Path} — install: {FashionMnistDataset.InstallCommand}");
             using var host = new HostContext(parse.GetValue(plugins) ?? []);
             Row("plugin folders", string.Join(", ", host.Folders));
-            foreach (var p in host.Plugins) Row($"plugin {Path.GetFileNameWithoutExtension(p.AssemblyPath)} {p.Version}", p.AssemblyPath);
+            foreach (var p in host.Plugins) Row($"plugin {p.Name} {p.Version}", p.AssemblyPath);
             AnsiConsole.Write(table);
             var components = new Table().AddColumns("kind", "name", "source", "description").Border(TableBorder.Rounded);
             foreach (var r in host.Catalog.Registrations.OrderBy(r => r.Kind).ThenBy(r => r.Name))

@@ -13,6 +13,8 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     TrainCommand.Create(pluginsOption),
     SampleCommand.Create(pluginsOption),
     InfoCommand.Create(pluginsOption),
+    PluginsCommand.Create(pluginsOption),
+    WatchCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

@@ -22,7 +22,7 @@ public static class SampleCommand
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
-            using var host = new HostContext(parse.GetValue(plugins) ?? []);
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(parse.GetRequiredValue(checkpoint)));
             using var session = new SamplingSession(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
             var sample = session.Recipe.Sample;
             int count = parse.GetValue(n) ?? sample.N;

@@ -19,7 +19,7 @@ public static class TrainCommand
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
-            using var host = new HostContext(parse.GetValue(plugins) ?? []);
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], parse.GetRequiredValue(recipe).FullName);
             var loaded = new RecipeLoader(host.Catalog).LoadFile(parse.GetRequiredValue(recipe).FullName);
             if (parse.GetValue(maxSteps) is { } steps) loaded = loaded with { Train = loaded.Train with { MaxSteps = steps } };
             var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };

@@ -27,23 +27,63 @@ public sealed class ComponentCatalog
     /// <summary>Registers every non-abstract <see cref="IComponentFactory"/> in <paramref name="assembly"/> marked with <see cref="ComponentAttribute"/>.</summary>
     public IReadOnlyList<ComponentRegistration> RegisterAssembly(Assembly assembly, string source)
     {
+        var found = Scan(assembly, source);
+        foreach (var registration in found) Register(registration);
+        return found;
+    }
+
+    /// <summary>
+    /// The components an assembly declares, each with its factory constructed, without registering them. A component's
+    /// version is its attribute's, else the assembly's informational version.
+    /// </summary>
+    public static IReadOnlyList<ComponentRegistration> Scan(Assembly assembly, string source)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
         Type[] types;
         try { types = assembly.GetTypes(); }
-        catch (ReflectionTypeLoadException e) { types = e.Types.Where(t => t is not null).ToArray()!; }
+        catch (ReflectionTypeLoadException e)
+        {
+            throw new ComponentResolutionException(
+                $"{source}: some types could not be loaded ({e.LoaderExceptions.FirstOrDefault(x => x is not null)?.Message}). " +
+                "Is the plugin built against this host's LddGan.Abstractions and TorchSharp?");
+        }
 
+        string assemblyVersion = AssemblyVersionOf(assembly);
         var found = new List<ComponentRegistration>();
-        foreach (var type in types)
+        foreach (var type in types.OrderBy(t => t.FullName, StringComparer.Ordinal))
         {
             var attribute = type.GetCustomAttribute<ComponentAttribute>();
             if (attribute is null || type.IsAbstract || !typeof(IComponentFactory).IsAssignableFrom(type)) continue;
-            var factory = (IComponentFactory)(Activator.CreateInstance(type)
-                ?? throw new ComponentResolutionException($"{source}: cannot construct factory {type.FullName}"));
-            var registration = new ComponentRegistration(attribute.Kind, attribute.Name, attribute.Description, factory, source);
-            Register(registration);
-            found.Add(registration);
+            IComponentFactory factory;
+            try
+            {
+                factory = (IComponentFactory)(Activator.CreateInstance(type)
+                    ?? throw new InvalidOperationException("Activator returned null"));
+            }
+            catch (Exception e)
+            {
+                var cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+                throw new ComponentResolutionException(
+                    $"{source}: the factory {type.FullName} of component '{attribute.Name}' could not be constructed: " +
+                    $"{cause.GetType().Name}: {cause.Message}");
+            }
+            string version = string.IsNullOrWhiteSpace(attribute.Version) ? assemblyVersion : attribute.Version;
+            found.Add(new ComponentRegistration(attribute.Kind, attribute.Name, attribute.Description, factory, source, version));
         }
         return found;
     }
+
+    /// <summary>The informational version of an assembly without the source-revision suffix, else its version.</summary>
+    public static string AssemblyVersionOf(Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        if (!string.IsNullOrWhiteSpace(informational)) return informational.Split('+')[0];
+        return assembly.GetName().Version?.ToString() ?? "?";
+    }
+
+    /// <summary>Whether registering <paramref name="registration"/> would clash, and with what.</summary>
+    public bool TryFindClash(ComponentRegistration registration, out ComponentRegistration existing) =>
+        _registrations.TryGetValue((registration.Kind, registration.Name), out existing!);
 
     public void Register(ComponentRegistration registration)
     {

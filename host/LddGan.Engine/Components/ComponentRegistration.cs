@@ -2,6 +2,9 @@ using LddGan.Abstractions;
 
 namespace LddGan.Engine.Components;
 
-/// <summary>One factory known to the host, with where it came from (for error messages and <c>lddgan plugins</c>).</summary>
+/// <summary>
+/// One factory known to the host: its kind, name and version, and where it came from (for error messages,
+/// <c>lddgan plugins</c> and run provenance).
+/// </summary>
 public sealed record ComponentRegistration(
-    ComponentKind Kind, string Name, string Description, IComponentFactory Factory, string Source);
+    ComponentKind Kind, string Name, string Description, IComponentFactory Factory, string Source, string Version = "");

@@ -16,6 +16,8 @@ public sealed record Recipe
     public long Seed { get; init; } = 1024;
     /// <summary>"cpu", "cuda", "cuda:N" or "auto".</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>Extra plugin folders the recipe needs (absolute paths; written relative ones are resolved against the recipe's folder).</summary>
+    public IReadOnlyList<string> PluginFolders { get; init; } = [];
     public required ComponentSpec Data { get; init; }
     public required ComponentSpec Latent { get; init; }
     public required ComponentSpec Diffusion { get; init; }
@@ -47,6 +49,7 @@ public sealed record Recipe
         var w = new TomlWriter();
         if (header is not null) foreach (var line in header.Split('\n')) w.Comment(line.TrimEnd());
         w.Key("name", Name).Key("seed", Seed).Key("device", Device);
+        if (PluginFolders.Count > 0) w.Key("plugin_folders", PluginFolders);
         foreach (var (section, spec) in Components())
             w.Table(section).Key("type", spec.Type).Keys(OptionsBinder.Values(spec.Options));
         w.Table("train").Keys(OptionsBinder.Values(Train));

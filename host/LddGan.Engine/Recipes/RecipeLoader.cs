@@ -13,7 +13,7 @@ namespace LddGan.Engine.Recipes;
 /// </summary>
 public sealed class RecipeLoader(ComponentCatalog catalog)
 {
-    private static readonly string[] TopLevelKeys = ["name", "seed", "device"];
+    private static readonly string[] TopLevelKeys = ["name", "seed", "device", "plugin_folders"];
 
     private static readonly (string Section, ComponentKind Kind, string? DefaultType)[] ComponentSections =
     [
@@ -69,6 +69,7 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         string name = Get<string>(root, "name", Path.GetFileNameWithoutExtension(sourceName), Error);
         long seed = Get<long>(root, "seed", 1024L, Error);
         string device = Get<string>(root, "device", "cpu", Error);
+        var pluginFolders = PluginFoldersOf(root, sourceName, Error);
         if (!(device is "cpu" or "cuda" or "auto" || device.StartsWith("cuda:", StringComparison.Ordinal)))
             Error("device", $"device must be \"cpu\", \"cuda\", \"cuda:N\" or \"auto\", not \"{device}\".");
 
@@ -105,11 +106,40 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         if (errors.Count > 0) throw new RecipeException(errors);
         return new Recipe
         {
-            Name = name, Seed = seed, Device = device,
+            Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Latent = specs["latent"], Diffusion = specs["diffusion"],
             Generator = specs["generator"], Discriminator = specs["discriminator"], Loss = specs["loss"],
             Train = train, Sample = sample, Output = output, SourcePath = sourceName,
         };
+    }
+
+    /// <summary>
+    /// The recipe's <c>plugin_folders</c> (paths relative to the recipe's folder), read before the components are
+    /// resolved: the host must load those plugins first. A missing file or key gives an empty list.
+    /// </summary>
+    public static IReadOnlyList<string> ReadPluginFolders(string path)
+    {
+        if (!File.Exists(path)) return [];
+        string full = Path.GetFullPath(path);
+        TomlTable root;
+        try { root = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(full), new TomlSerializerOptions { SourceName = full }) ?? new TomlTable(); }
+        catch (TomlException) { return []; }   // the full load reports syntax errors with positions
+        var errors = new List<string>();
+        var folders = PluginFoldersOf(root, full, (key, message) => errors.Add($"{full}: error: {message}"));
+        if (errors.Count > 0) throw new RecipeException(errors);
+        return folders;
+    }
+
+    private static IReadOnlyList<string> PluginFoldersOf(TomlTable root, string sourceName, Action<string, string> error)
+    {
+        if (!root.TryGetValue("plugin_folders", out var value)) return [];
+        if (value is not TomlArray array || array.Any(v => v is not string))
+        {
+            error("plugin_folders", "'plugin_folders' must be an array of folder paths (strings), relative to the recipe's folder.");
+            return [];
+        }
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(sourceName)) ?? ".";
+        return array.Cast<string>().Select(f => Path.GetFullPath(Path.Combine(baseDir, f))).ToList();
     }
 
     private static T BindPlain<T>(TomlTable root, string section, Action<string, string> error) where T : class, new()

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using LddGan.Engine.Plugins;
 using TorchSharp;
@@ -25,7 +24,7 @@ public sealed record RunInfo
     public IReadOnlyList<PluginInfo> Plugins { get; init; } = [];
     public DateTimeOffset Started { get; init; } = DateTimeOffset.UtcNow;
 
-    public sealed record PluginInfo(string Path, string Version, string Sha256);
+    public sealed record PluginInfo(string Name, string Path, string Version, string Sha256, IReadOnlyList<string> Components);
 
     public static RunInfo Collect(long seed, string device, IEnumerable<LoadedPlugin> plugins) => new()
     {
@@ -36,16 +35,11 @@ public sealed record RunInfo
         Device = device,
         Threads = torch.get_num_threads(),
         GitCommit = ReadGitCommit(),
-        Plugins = plugins.Select(p => new PluginInfo(p.AssemblyPath, p.Version, Sha256(p.AssemblyPath))).ToList(),
+        Plugins = plugins.Select(p => new PluginInfo(p.Name, p.AssemblyPath, p.Version, p.Sha256,
+            p.Components.Select(c => $"{c.Kind}:{c.Name} {c.Version}").ToList())).ToList(),
     };
 
     public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
-
-    private static string Sha256(string file)
-    {
-        using var stream = File.OpenRead(file);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-    }
 
     private static string? ReadGitCommit()
     {
