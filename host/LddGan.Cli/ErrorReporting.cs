@@ -20,6 +20,8 @@ public static class ErrorReporting
             return action();
         }
         catch (RecipeException e) { return Fail("recipe", e.Message); }
+        catch (LddGan.Scripting.ScriptCompilationException e) { return Fail("script", e.Message); }
+        catch (LddGan.Scripting.ScriptRuntimeException e) { return Fail("script", e.Message); }
         catch (ComponentResolutionException e) { return Fail("component", e.Message); }
         catch (LddGan.Engine.Plugins.PluginLoadException e) { return Fail("plugin", e.Message); }
         catch (CheckpointException e) { return Fail("checkpoint", e.Message); }

@@ -15,6 +15,7 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     InfoCommand.Create(pluginsOption),
     PluginsCommand.Create(pluginsOption),
     WatchCommand.Create(pluginsOption),
+    RunCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

@@ -16,6 +16,14 @@ public sealed class ComponentCatalog
 
     public IReadOnlyCollection<ComponentRegistration> Registrations => _registrations.Values;
 
+    /// <summary>A copy that can take more registrations (e.g. a script's own components) without changing this one.</summary>
+    public ComponentCatalog Copy()
+    {
+        var copy = new ComponentCatalog();
+        foreach (var registration in _registrations.Values) copy.Register(registration);
+        return copy;
+    }
+
     /// <summary>A catalog with the engine's built-in components (datasets, pixel space, diffusion process, loss schedules).</summary>
     public static ComponentCatalog WithBuiltIns()
     {

@@ -1,0 +1,170 @@
+using System.Globalization;
+using LddGan.Abstractions;
+using LddGan.Engine.Components;
+using LddGan.Engine.Plugins;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Runtime;
+using LddGan.Engine.Sessions;
+using LddGan.Engine.Training;
+using static TorchSharp.torch;
+
+namespace LddGan.Scripting;
+
+/// <summary>What a finished training run left behind.</summary>
+public sealed record TrainingResult(string RunDirectory, string CheckpointPath, long Steps, StepLosses? LastLosses);
+
+/// <summary>
+/// The globals of a <c>.csx</c> recipe: every public member is a top-level name in the script. Pick components by name
+/// (<see cref="Recipe"/>), train with callbacks (<see cref="Train"/>), sample and save grids, load checkpoints, build the
+/// components for a loop of your own (<see cref="BuildComponents"/>), and register components written in the script
+/// itself (<see cref="Register{TOptions,TComponent}"/>). Components from every loaded plugin can be mixed freely.
+/// </summary>
+public class RecipeContext
+{
+    private readonly TextWriter _out;
+
+    public RecipeContext(string scriptPath, IReadOnlyList<string> args, ComponentCatalog catalog,
+                         IReadOnlyList<LoadedPlugin> plugins, TextWriter? output = null)
+    {
+        ScriptPath = Path.GetFullPath(scriptPath);
+        Args = args;
+        Catalog = catalog.Copy();
+        Plugins = plugins;
+        _out = output ?? Console.Out;
+    }
+
+    /// <summary>The arguments after <c>--</c> on the command line.</summary>
+    public IReadOnlyList<string> Args { get; }
+
+    public string ScriptPath { get; }
+    public string ScriptDirectory => Path.GetDirectoryName(ScriptPath)!;
+
+    /// <summary>The components this script can use: built-ins, plugins, and the script's own registrations.</summary>
+    public ComponentCatalog Catalog { get; }
+
+    public IReadOnlyList<LoadedPlugin> Plugins { get; }
+
+    public void Log(string message) => _out.WriteLine(message);
+
+    /// <summary>
+    /// A named argument: <c>--name=value</c> or <c>--name value</c> after <c>--</c>; <paramref name="defaultValue"/> when
+    /// absent. A value that does not convert is an error naming the argument.
+    /// </summary>
+    public T Argument<T>(string name, T defaultValue)
+    {
+        string flag = "--" + name;
+        for (int i = 0; i < Args.Count; i++)
+        {
+            string? raw = Args[i].StartsWith(flag + "=", StringComparison.Ordinal) ? Args[i][(flag.Length + 1)..]
+                        : Args[i] == flag && i + 1 < Args.Count ? Args[i + 1] : null;
+            if (raw is null) continue;
+            try { return (T)Convert.ChangeType(raw, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), CultureInfo.InvariantCulture); }
+            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+            {
+                throw new ArgumentException($"script argument {flag}: '{raw}' is not a valid {typeof(T).Name}.", e);
+            }
+        }
+        return defaultValue;
+    }
+
+    /// <summary>Starts a recipe; sections take the TOML keys (see docs/recipes.md).</summary>
+    public RecipeBuilder Recipe(string name) => new(Catalog, name, $"{ScriptPath} (recipe '{name}')");
+
+    /// <summary>Reads a TOML recipe (a path relative to the script's folder).</summary>
+    public Recipe LoadRecipe(string tomlPath) => new RecipeLoader(Catalog).LoadFile(Path.Combine(ScriptDirectory, tomlPath));
+
+    /// <summary>
+    /// Registers a component written in the script, so recipes can name it like any plugin's. Options are a record
+    /// with a parameterless constructor; recipe keys map to its properties in snake_case.
+    /// </summary>
+    public void Register<TOptions, TComponent>(ComponentKind kind, string name, Func<TOptions, ComponentContext, TComponent> create,
+                                               string description = "defined in a script")
+        where TOptions : class, new() where TComponent : class
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        var registration = new ComponentRegistration(kind, name, description, new DelegateFactory<TOptions, TComponent>(create), ScriptPath, "script");
+        if (Catalog.TryFindClash(registration, out var existing))
+            throw new ComponentResolutionException($"the script registers {kind} '{name}', but {existing.Source} already provides it; choose another name.");
+        Catalog.Register(registration);
+    }
+
+    /// <summary>
+    /// Trains a recipe (a fresh run directory unless <paramref name="resume"/>), calling <paramref name="onStep"/> after
+    /// every step and <paramref name="onEpoch"/> after every finished epoch.
+    /// </summary>
+    public TrainingResult Train(Recipe recipe, string? runDirectory = null, Action<StepReport>? onStep = null,
+                                Action<int>? onEpoch = null, bool resume = false, int printEvery = 0)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), onStep, onEpoch);
+        using var session = new TrainingSession(recipe, Catalog, Plugins,
+            new TrainingSessionOptions { RunDirectory = runDirectory, Resume = resume }, observer);
+        session.Run();
+        observer.FinishEpochIfComplete(session.Trainer);
+        return new TrainingResult(session.RunDirectory, session.CheckpointPath, session.Trainer.GlobalStep, observer.Last);
+    }
+
+    /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>
+    public SamplingSession LoadCheckpoint(string checkpointOrRun, string? device = null) => new(checkpointOrRun, Catalog, device);
+
+    /// <summary>Samples from a checkpoint (decoded data in [-1, 1]).</summary>
+    public Tensor Sample(string checkpointOrRun, int count, long seed = 0, int batchSize = 100)
+    {
+        using var session = LoadCheckpoint(checkpointOrRun);
+        return session.Generate(count, seed != 0 ? seed : session.Recipe.Seed, batchSize);
+    }
+
+    /// <summary>Writes samples as a PNG grid (images) or a scatter plot (2-D points).</summary>
+    public void SaveGrid(Tensor samples, string path, int? columns = null)
+    {
+        SampleRenderer.Save(samples, Path.GetFullPath(path), columns);
+        Log($"wrote {Path.GetFullPath(path)}");
+    }
+
+    /// <summary>
+    /// The components of a recipe, built and placed on its device, for a training loop written in the script. The
+    /// caller owns them (dispose the modules, dataset and process when done).
+    /// </summary>
+    public TrainingComponents BuildComponents(Recipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var device = DeviceSelection.Resolve(recipe.Device);
+        var builder = new ComponentBuilder(Catalog);
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
+        var (latent, process, generator, ema, discriminator, loss) =
+            TrainingSession.BuildModelComponents(builder, recipe, dataset.Shape, device, withEma: recipe.Train.EmaDecay > 0);
+        return new TrainingComponents(dataset, latent, process, generator, ema, discriminator, loss);
+    }
+
+    private sealed class DelegateFactory<TOptions, TComponent>(Func<TOptions, ComponentContext, TComponent> create)
+        : ComponentFactory<TOptions, TComponent> where TOptions : class, new() where TComponent : class
+    {
+        public override TComponent Create(TOptions options, ComponentContext context) => create(options, context);
+    }
+
+    private sealed class CallbackObserver(TextWriter output, int printEvery, Action<StepReport>? onStep, Action<int>? onEpoch) : ITrainingObserver
+    {
+        private readonly TextTrainingObserver _text = new(output, printEvery);
+        private int _epoch = -1;
+
+        public StepLosses? Last { get; private set; }
+
+        public void Started(TrainingPlan plan) => _text.Started(plan);
+
+        public void Stepped(StepReport report)
+        {
+            if (_epoch >= 0 && report.Epoch > _epoch) onEpoch?.Invoke(_epoch);
+            _epoch = report.Epoch;
+            Last = report.Losses;
+            _text.Stepped(report);
+            onStep?.Invoke(report);
+        }
+
+        public void Note(string message) => _text.Note(message);
+
+        public void FinishEpochIfComplete(DiffusionGanTrainer trainer)
+        {
+            if (_epoch >= 0 && trainer.Epoch > _epoch) onEpoch?.Invoke(_epoch);
+        }
+    }
+}
