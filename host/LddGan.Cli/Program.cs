@@ -16,6 +16,7 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     PluginsCommand.Create(pluginsOption),
     WatchCommand.Create(pluginsOption),
     RunCommand.Create(pluginsOption),
+    SchemaCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

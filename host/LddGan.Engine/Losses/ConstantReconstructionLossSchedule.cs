@@ -12,6 +12,7 @@ public sealed class ConstantReconstructionLossSchedule(double weight) : ILossSch
 
 public sealed record ConstantReconstructionLossOptions : IValidatableOptions
 {
+    /// <summary>Weight of the L1 loss between the generator's x_0 prediction and the real x_0 (WDDGAN: 1).</summary>
     public double Weight { get; init; } = 1.0;
 
     public IEnumerable<string> Validate()

@@ -5,9 +5,11 @@ namespace LddGan.Engine.Recipes;
 /// <summary>The <c>[sample]</c> section: defaults for <c>lddgan sample</c>.</summary>
 public sealed record SamplingOptions : IValidatableOptions
 {
+    /// <summary>Number of samples <c>lddgan sample</c> writes by default.</summary>
     public int N { get; init; } = 64;
     /// <summary>Grid columns (0: square-ish).</summary>
     public int Columns { get; init; }
+    /// <summary>Samples generated per batch.</summary>
     public int BatchSize { get; init; } = 100;
     /// <summary>Seed of the sampling noise (0: the recipe seed).</summary>
     public long Seed { get; init; }

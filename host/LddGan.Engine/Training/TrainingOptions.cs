@@ -17,15 +17,23 @@ public enum LrSchedule
 /// </summary>
 public sealed record TrainingOptions : IValidatableOptions
 {
+    /// <summary>Samples per optimiser step (official CIFAR-10: 64).</summary>
     public int BatchSize { get; init; } = 64;
+    /// <summary>Passes over the dataset; also the length of the cosine LR schedule (official CIFAR-10: 1800).</summary>
     public int NumEpochs { get; init; } = 1800;
     /// <summary>Stop after this many optimiser steps (0: run all epochs).</summary>
     public long MaxSteps { get; init; }
+    /// <summary>Generator learning rate (Adam).</summary>
     public double LrG { get; init; } = 1.6e-4;
+    /// <summary>Discriminator learning rate (Adam).</summary>
     public double LrD { get; init; } = 1.25e-4;
+    /// <summary>Adam β₁ for both networks.</summary>
     public double Beta1 { get; init; } = 0.5;
+    /// <summary>Adam β₂ for both networks.</summary>
     public double Beta2 { get; init; } = 0.9;
+    /// <summary><c>cosine</c> (to lr_min over num_epochs, stepped per epoch) or <c>constant</c>.</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Cosine;
+    /// <summary>Final learning rate of the cosine schedule.</summary>
     public double LrMin { get; init; } = 1e-5;
     /// <summary>R1 weight γ; the penalty is (γ/2)·E‖∇D(x_t)‖² on the real x_t.</summary>
     public double R1Gamma { get; init; } = 0.02;
@@ -33,11 +41,13 @@ public sealed record TrainingOptions : IValidatableOptions
     public int LazyReg { get; init; } = 15;
     /// <summary>EMA decay of the generator weights (0 disables EMA; then the raw weights are saved and sampled).</summary>
     public double EmaDecay { get; init; } = 0.9999;
+    /// <summary>Write a line to metrics.jsonl (and the console) every this many steps.</summary>
     public int LogEvery { get; init; } = 10;
     /// <summary>Write a preview grid every this many steps (0: only at the end).</summary>
     public int SampleEvery { get; init; } = 500;
     /// <summary>Write the checkpoint every this many steps (0: only at the end).</summary>
     public int CheckpointEvery { get; init; } = 500;
+    /// <summary>Samples in each preview grid (fixed seed, EMA weights).</summary>
     public int PreviewCount { get; init; } = 64;
     /// <summary>Intra-op CPU threads (0: libtorch's default).</summary>
     public int Threads { get; init; }
