@@ -114,6 +114,22 @@ public class RecipeContext
         return session.Generate(count, seed != 0 ? seed : session.Recipe.Seed, batchSize);
     }
 
+    /// <summary>
+    /// Evaluates a checkpoint against its dataset where the answer is known: for the 25-Gaussians toy, the mode
+    /// coverage of <paramref name="count"/> samples (modes covered, share within 3σ). Image metrics (FID, precision and
+    /// recall) come with <c>lddgan eval</c>.
+    /// </summary>
+    public LddGan.Engine.Data.ModeCoverageReport Evaluate(string checkpointOrRun, int count = 2000, long seed = 5)
+    {
+        using var session = LoadCheckpoint(checkpointOrRun);
+        if (session.Recipe.Data.Options is not LddGan.Engine.Data.TwentyFiveGaussiansOptions toy)
+            throw new NotSupportedException(
+                $"Evaluate knows the answer only for the 25-gaussians toy; {session.CheckpointPath} was trained on '{session.Recipe.Data.Type}'.");
+        using var dataset = new LddGan.Engine.Data.TwentyFiveGaussiansDataset(toy with { Count = 25 });
+        using var samples = session.Generate(count, seed, batchSize: count);
+        return dataset.Evaluate(samples);
+    }
+
     /// <summary>Writes samples as a PNG grid (images) or a scatter plot (2-D points).</summary>
     public void SaveGrid(Tensor samples, string path, int? columns = null)
     {
