@@ -16,10 +16,10 @@ for (long step = 0; step < steps; step++)
     var losses = trainer.TrainStep(c.LatentSpace.Encode(batch));
     if (step % 5 == 0) Log($"step {step}: D real {losses.DReal:F3} fake {losses.DFake:F3} | G {losses.G:F3}");
 }
+// Save it as a regular checkpoint (lddgan sample reads it too), then sample from it.
+string checkpoint = Argument("checkpoint", "runs/custom-loop/latest.ckpt");
+SaveCheckpoint(checkpoint, recipe, c, trainer, rng);
 using (var scope = NewDisposeScope())
-{
-    var renderer = new SampleRenderer(c.Process, c.LatentSpace, c.LatentSpace.LatentShape(c.Dataset.Shape), CPU);
-    SaveGrid(renderer.Generate(trainer.SamplingGenerator, 16, seed: 3), Argument("out", "runs/custom-loop-grid.png"));
-}
+    SaveGrid(Sample(checkpoint, 16, seed: 3), Argument("out", "runs/custom-loop/grid.png"));
 trainer.Dispose(); rng.Dispose();
 c.Generator.Dispose(); c.GeneratorEma?.Dispose(); c.Discriminator.Dispose(); c.Process.Dispose(); c.LatentSpace.Dispose(); c.Dataset.Dispose();

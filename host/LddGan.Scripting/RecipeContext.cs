@@ -115,6 +115,34 @@ public class RecipeContext
     }
 
     /// <summary>
+    /// Saves what a script's own training loop has learned as a regular checkpoint (atomically): weights, EMA,
+    /// optimisers, random streams and the resolved recipe, readable by <c>lddgan sample</c> and <see cref="Sample"/>.
+    /// </summary>
+    public void SaveCheckpoint(string path, Recipe recipe, TrainingComponents components, DiffusionGanTrainer trainer, RandomStreams rng)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(components);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(rng);
+        var position = trainer.Position;
+        var shape = components.Dataset.Shape;
+        var meta = new LddGan.Engine.Checkpoints.CheckpointMeta
+        {
+            FrameworkVersion = typeof(TrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
+            Created = DateTimeOffset.UtcNow,
+            GlobalStep = position.GlobalStep, Epoch = position.Epoch, BatchInEpoch = position.BatchInEpoch,
+            DataOrderAtEpochStart = position.DataOrderAtEpochStart is { } b ? Convert.ToBase64String(b) : null,
+            DataChannels = shape.Channels, DataHeight = shape.Height, DataWidth = shape.Width,
+            HasEma = trainer.Ema is not null, EmaInitialised = trainer.Ema?.Initialised ?? false,
+        };
+        var modules = new List<(string, TorchSharp.torch.nn.Module)> { ("generator", components.Generator), ("discriminator", components.Discriminator) };
+        if (components.GeneratorEma is not null && trainer.Ema is not null) modules.Add(("generator_ema", components.GeneratorEma));
+        LddGan.Engine.Checkpoints.CheckpointFile.Save(Path.GetFullPath(path), recipe.ToToml($"Recipe of a script's training loop ({ScriptPath})"), meta, modules,
+            [("generator", trainer.OptimizerG), ("discriminator", trainer.OptimizerD)], rng.All());
+        Log($"checkpoint: {Path.GetFullPath(path)} (step {position.GlobalStep})");
+    }
+
+    /// <summary>
     /// Evaluates a checkpoint against its dataset where the answer is known: for the 25-Gaussians toy, the mode
     /// coverage of <paramref name="count"/> samples (modes covered, share within 3σ). Image metrics (FID, precision and
     /// recall) come with <c>lddgan eval</c>.
@@ -139,12 +167,16 @@ public class RecipeContext
 
     /// <summary>
     /// The components of a recipe, built and placed on its device, for a training loop written in the script. The
-    /// caller owns them (dispose the modules, dataset and process when done).
+    /// caller owns them (dispose the modules, dataset and process when done). Module initialisation is seeded with the
+    /// recipe's seed.
     /// </summary>
     public TrainingComponents BuildComponents(Recipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var device = DeviceSelection.Resolve(recipe.Device);
+        // Seed module initialisation from the recipe, as a training session does, so the loop is reproducible.
+        TorchSharp.torch.manual_seed(recipe.Seed);
+        TorchSharp.torch.cuda.manual_seed_all(recipe.Seed);
         var builder = new ComponentBuilder(Catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
         var (latent, process, generator, ema, discriminator, loss) =
