@@ -26,17 +26,17 @@ public static class DdpmInit
     }
 
     /// <summary>3×3 convolution with DDPM initialisation and zero bias (<c>ddpm_conv3x3</c>).</summary>
-    public static Conv2d Conv3x3(long inChannels, long outChannels, long stride = 1, long padding = 1, bool bias = true, double initScale = 1.0)
-        => Conv(inChannels, outChannels, 3, stride, padding, bias, initScale);
+    public static Conv2d Conv3x3(long inChannels, long outChannels, long stride = 1, long padding = 1, bool bias = true, double initScale = 1.0, long groups = 1)
+        => Conv(inChannels, outChannels, 3, stride, padding, bias, initScale, groups);
 
     /// <summary>1×1 convolution with DDPM initialisation and zero bias (<c>ddpm_conv1x1</c>).</summary>
     public static Conv2d Conv1x1(long inChannels, long outChannels, long stride = 1, long padding = 0, bool bias = true, double initScale = 1.0)
         => Conv(inChannels, outChannels, 1, stride, padding, bias, initScale);
 
-    /// <summary>A k×k convolution with DDPM initialisation and zero bias.</summary>
-    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride, long padding, bool bias, double initScale)
+    /// <summary>A k×k convolution with DDPM initialisation and zero bias (fans from the weight's shape, so per group).</summary>
+    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride, long padding, bool bias, double initScale, long groups = 1)
     {
-        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: bias);
+        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: bias, groups: groups);
         VarianceScaling(conv.weight!, initScale);
         if (conv.bias is not null)
             using (no_grad()) conv.bias.zero_();

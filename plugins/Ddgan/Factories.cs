@@ -1,4 +1,5 @@
 using LddGan.Abstractions;
+using LddGan.Layers;
 using TorchSharp;
 
 namespace LddGan.Plugins.Ddgan;

@@ -132,18 +132,7 @@ public sealed class NcsnppGenerator : Denoiser
 
         all_modules = nn.ModuleList(modules.ToArray());
 
-        var mapping = new List<(string, nn.Module<Tensor, Tensor>)>
-        {
-            ("0", new PixelNorm()),
-            ("1", DenseLayerInit.Dense(options.Nz, options.ZEmbDim)),
-            ("2", nn.SiLU()),
-        };
-        for (var i = 0; i < options.NMlp; i++)
-        {
-            mapping.Add(((3 + 2 * i).ToString(), DenseLayerInit.Dense(options.ZEmbDim, options.ZEmbDim)));
-            mapping.Add(((4 + 2 * i).ToString(), nn.SiLU()));
-        }
-        z_transform = nn.Sequential(mapping);
+        z_transform = MappingNetwork.Create(options.Nz, options.ZEmbDim, options.NMlp);
 
         _plan = new Plan(temb0, temb1, convIn, down, mid0, midAttn, mid1, up, outNorm, convOut,
                          inputMode != "none", inputMode == "input_skip" ? new FirOrNaive(options.Fir, firKernel) : null);

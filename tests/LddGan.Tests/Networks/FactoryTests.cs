@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using LddGan.Abstractions;
+using LddGan.Layers;
 using LddGan.Plugins.Ddgan;
 using NUnit.Framework;
 using TorchSharp;

@@ -1,4 +1,5 @@
 using LddGan.Abstractions;
+using LddGan.Layers;
 using LddGan.Plugins.Ddgan;
 using NUnit.Framework;
 using TorchSharp;

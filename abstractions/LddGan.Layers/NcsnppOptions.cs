@@ -1,13 +1,13 @@
 using LddGan.Abstractions;
 
-namespace LddGan.Plugins.Ddgan;
+namespace LddGan.Layers;
 
 /// <summary>
-/// Options of the NCSN++ generator with AdaGN (<see cref="NcsnppGenerator"/>). Defaults are the official DDGAN CIFAR-10
-/// configuration. Keys serialise in snake_case (<c>nf</c>, <c>ch_mult</c>, <c>num_res_blocks</c>, …). Image size and
+/// Options of the NCSN++ generator with AdaGN (the DDGAN plugin's <c>ncsnpp</c>; WDDGAN's <c>wavelet-ncsnpp</c> extends
+/// them). Defaults are the official DDGAN CIFAR-10 configuration. Keys serialise in snake_case (<c>nf</c>, <c>ch_mult</c>, <c>num_res_blocks</c>, …). Image size and
 /// channel count are not options: they come from the run's latent shape.
 /// </summary>
-public sealed record NcsnppOptions : IValidatableOptions
+public record NcsnppOptions : IValidatableOptions
 {
     /// <summary>Base channel count (the official <c>num_channels_dae</c>).</summary>
     public int Nf { get; init; } = 128;
@@ -66,10 +66,13 @@ public sealed record NcsnppOptions : IValidatableOptions
     /// <summary>Inputs already lie in [-1, 1]; when false, inputs in [0, 1] are mapped by 2x - 1.</summary>
     public bool Centered { get; init; } = true;
 
+    /// <summary>The component name used in error messages.</summary>
+    protected virtual string ComponentName => "ncsnpp";
+
     internal static readonly string[] ProgressiveInputs = ["none", "input_skip", "residual"];
     internal static readonly string[] Combines = ["sum", "cat"];
 
-    public IEnumerable<string> Validate()
+    public virtual IEnumerable<string> Validate()
     {
         if (Nf < 1) yield return $"nf must be a positive integer, got {Nf}";
         if (ChMult is null || ChMult.Length == 0) yield return "ch_mult must list at least one channel multiplier, e.g. [1, 2, 2, 2]";
@@ -101,10 +104,10 @@ public sealed record NcsnppOptions : IValidatableOptions
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> listing every problem of <see cref="Validate"/>.</summary>
-    internal void ThrowIfInvalid()
+    public void ThrowIfInvalid()
     {
         var errors = Validate().ToList();
         if (errors.Count > 0)
-            throw new ArgumentException("invalid ncsnpp options: " + string.Join("; ", errors));
+            throw new ArgumentException($"invalid {ComponentName} options: " + string.Join("; ", errors));
     }
 }

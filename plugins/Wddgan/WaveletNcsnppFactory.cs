@@ -1,0 +1,20 @@
+using LddGan.Abstractions;
+using TorchSharp;
+
+namespace LddGan.Plugins.Wddgan;
+
+/// <summary>Registers <see cref="WaveletNcsnppGenerator"/> as the denoiser <c>wavelet-ncsnpp</c>.</summary>
+[Component(ComponentKind.Denoiser, "wavelet-ncsnpp",
+    Description = "WDDGAN generator (net_type wavelet): NCSN++ with frequency-aware down/up blocks, frequency bottleneck and wavelet input pyramid")]
+public sealed class WaveletNcsnppFactory : ComponentFactory<WaveletNcsnppOptions, WaveletNcsnppGenerator>
+{
+    public override WaveletNcsnppGenerator Create(WaveletNcsnppOptions options, ComponentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var model = WaveletNcsnppGenerator.ForShape(options, context.LatentShape);
+        // Built on the CPU, where the initialisers run, then moved to the run's device.
+        if (context.Device.type != DeviceType.CPU)
+            model.to(context.Device);
+        return model;
+    }
+}
