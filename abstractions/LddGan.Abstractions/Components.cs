@@ -11,6 +11,12 @@ public enum ComponentKind
     Discriminator,
     LossSchedule,
     DiffusionProcess,
+    /// <summary>A first-stage autoencoder (<see cref="Abstractions.Autoencoder"/>), since abstractions 1.1.</summary>
+    Autoencoder,
+    /// <summary>An image discriminator for autoencoder training (<see cref="Abstractions.ImageDiscriminator"/>), since 1.1.</summary>
+    ImageDiscriminator,
+    /// <summary>A perceptual distance (<see cref="Abstractions.PerceptualLoss"/>), since 1.1.</summary>
+    PerceptualLoss,
 }
 
 /// <summary>

@@ -38,13 +38,13 @@ public static class RecipeSchema
                 string source = r.Source == "built-in" ? "built-in" : Path.GetFileNameWithoutExtension(r.Source);
                 md.AppendLine($"#### type = \"{r.Name}\"").AppendLine();
                 md.AppendLine($"{r.Description} *({source} {r.Version}; options `{r.Factory.OptionsType.Name}`)*").AppendLine();
-                Table(md, r.Factory.CreateDefaultOptions(), DocFile(r.Factory.OptionsType, r.Source));
+                Table(md, r.Factory.CreateDefaultOptions(), r.Source);
             }
         }
         foreach (var (section, options) in new (string, object)[] { ("train", new TrainingOptions()), ("sample", new SamplingOptions()), ("output", new OutputOptions()) })
         {
             md.AppendLine($"### [{section}]").AppendLine();
-            Table(md, options, DocFile(options.GetType(), null));
+            Table(md, options, null);
         }
         return md.ToString();
     }
@@ -58,8 +58,10 @@ public static class RecipeSchema
         File.WriteAllText(path, head + Marker + Environment.NewLine + Environment.NewLine + Markdown(catalog));
     }
 
-    private static void Table(StringBuilder md, object options, XDocument? docs)
+    /// <param name="source">The plugin file the component came from (plugins are loaded from memory: no assembly location).</param>
+    private static void Table(StringBuilder md, object options, string? source)
     {
+        var docsByAssembly = new Dictionary<Assembly, XDocument?>();
         var properties = OptionsBinder.BindableProperties(options.GetType());
         if (properties.Count == 0) { md.AppendLine("No options.").AppendLine(); return; }
         md.AppendLine("| key | type | default | meaning |").AppendLine("|---|---|---|---|");
@@ -67,7 +69,11 @@ public static class RecipeSchema
         {
             string key = SnakeCase.From(p.Name);
             string value = p.GetValue(options) is { } v ? TomlWriter.Format(v) : "(unset)";
-            md.AppendLine($"| `{key}` | {TypeName(p.PropertyType)} | `{value}` | {Summary(docs, p).Replace("|", "\\|")} |");
+            // Each option is documented in the assembly that declares it (e.g. a record from a shared library, or one extending it).
+            var assembly = p.DeclaringType!.Assembly;
+            if (!docsByAssembly.TryGetValue(assembly, out var propertyDocs))
+                docsByAssembly[assembly] = propertyDocs = DocFile(assembly, source);
+            md.AppendLine($"| `{key}` | {TypeName(p.PropertyType)} | `{value}` | {Summary(propertyDocs, p).Replace("|", "\\|")} |");
         }
         md.AppendLine();
     }
@@ -82,10 +88,11 @@ public static class RecipeSchema
         : t.IsArray || (t.IsGenericType && typeof(System.Collections.IEnumerable).IsAssignableFrom(t))
             ? "array of " + TypeName(t.IsArray ? t.GetElementType()! : t.GetGenericArguments()[0]) : t.Name;
 
-    private static XDocument? DocFile(Type type, string? source)
+    /// <summary>The XML documentation next to the assembly, or, for an assembly loaded from memory, next to the plugin file.</summary>
+    private static XDocument? DocFile(Assembly assembly, string? source)
     {
-        string? dll = !string.IsNullOrEmpty(type.Assembly.Location) ? type.Assembly.Location
-                    : source is not null && File.Exists(source) ? source : null;
+        string? dll = !string.IsNullOrEmpty(assembly.Location) ? assembly.Location
+                    : source is not null && File.Exists(source) ? Path.Combine(Path.GetDirectoryName(source)!, assembly.GetName().Name + ".dll") : null;
         if (dll is null) return null;
         string xml = Path.ChangeExtension(dll, ".xml");
         try { return File.Exists(xml) ? XDocument.Load(xml) : null; }

@@ -1,0 +1,53 @@
+using LddGan.Engine.Plugins;
+using LddGan.Engine.Recipes;
+using LddGan.Scripting;
+using NUnit.Framework;
+
+namespace LddGan.Tests.Recipes;
+
+/// <summary>Every recipe in recipes/ stays usable: the TOML ones load against the shipped plugins, the scripts compile.</summary>
+[NonParallelizable]
+public sealed class ShippedRecipesTests
+{
+    private static string RecipesFolder()
+    {
+        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
+        Assert.That(dir, Is.Not.Null, "repository root not found above the test directory");
+        return Path.Combine(dir!.FullName, "recipes");
+    }
+
+    private static IEnumerable<string> Files(string pattern) =>
+        Directory.GetFiles(RecipesFolder(), pattern).OrderBy(f => f, StringComparer.Ordinal);
+
+    [Test]
+    public void EveryTomlRecipeLoads()
+    {
+        using var plugins = new PluginManager(PluginManager.DefaultFolders());
+        plugins.LoadAll();
+        var loader = new RecipeLoader(plugins.Catalog);
+        var files = Files("*.toml").ToList();
+        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist-wavelet.toml").And.Member("ddgan-fashion-mnist.toml"));
+        Assert.Multiple(() =>
+        {
+            foreach (var file in files)
+                Assert.DoesNotThrow(() => loader.LoadFile(file), Path.GetFileName(file));
+        });
+    }
+
+    [Test]
+    public void EveryScriptCompiles()
+    {
+        var host = new ScriptHost();
+        var files = Files("*.csx").ToList();
+        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist.csx").And.Member("wavelet-uvit.csx"));
+        Assert.Multiple(() =>
+        {
+            foreach (var file in files)
+            {
+                try { host.Compile(file); }
+                catch (ScriptCompilationException e) { Assert.Fail($"{Path.GetFileName(file)}:\n{string.Join("\n", e.Errors)}"); }
+            }
+        });
+    }
+}
