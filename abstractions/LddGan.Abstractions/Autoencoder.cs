@@ -36,6 +36,9 @@ public abstract class Autoencoder : nn.Module
     /// <summary>The training forward pass: encode, (quantise,) decode.</summary>
     public abstract AutoencoderOutput Reconstruct(Tensor images);
 
+    /// <summary>For quantising models: the codebook index of every latent position of the images, (B, h, w); null otherwise.</summary>
+    public virtual Tensor? CodeIndices(Tensor images) => null;
+
     /// <summary>The weight of the decoder's last layer, against which VQGAN balances its adversarial term (the adaptive weight).</summary>
     public abstract TorchSharp.Modules.Parameter LastLayerWeight { get; }
 }

@@ -43,7 +43,14 @@ public sealed class ComponentAttribute(ComponentKind kind, string name) : Attrib
 /// <param name="LatentShape">Shape of one sample in the space where diffusion runs (after the latent space's encoder).</param>
 /// <param name="NumTimesteps">Number of diffusion steps T.</param>
 /// <param name="Device">Where the component's tensors should live.</param>
-public sealed record ComponentContext(SampleShape DataShape, SampleShape LatentShape, int NumTimesteps, torch.Device Device);
+public sealed record ComponentContext(SampleShape DataShape, SampleShape LatentShape, int NumTimesteps, torch.Device Device)
+{
+    /// <summary>
+    /// Host services a factory may ask for (since abstractions 1.1), e.g. the component catalog for a latent space that
+    /// rebuilds a trained autoencoder from its checkpoint. Null when the host offers none.
+    /// </summary>
+    public IServiceProvider? Services { get; init; }
+}
 
 /// <summary>
 /// Options that can check themselves. Each error names the option's recipe key (snake_case) and what is allowed.

@@ -17,6 +17,7 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     WatchCommand.Create(pluginsOption),
     RunCommand.Create(pluginsOption),
     SchemaCommand.Create(pluginsOption),
+    ExportCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

@@ -13,41 +13,60 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run from its latest checkpoint (same run directory)." };
         var output = new Option<string?>("--output", "-o") { Description = "Run directory (default: [output] dir, else runs/<name>)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Override [train] max_steps (e.g. a quick smoke run)." };
-        var command = new Command("train", "Train a diffusion GAN from a recipe; writes checkpoints, sample grids and metrics to the run directory.")
+        var command = new Command("train", "Train a diffusion GAN, or an autoencoder (a recipe with an [autoencoder] section), from a recipe; writes checkpoints, grids and metrics to the run directory.")
         {
             recipe, resume, output, maxSteps,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
-            using var host = new HostContext(parse.GetValue(plugins) ?? [], parse.GetRequiredValue(recipe).FullName);
-            var loaded = new RecipeLoader(host.Catalog).LoadFile(parse.GetRequiredValue(recipe).FullName);
-            if (parse.GetValue(maxSteps) is { } steps) loaded = loaded with { Train = loaded.Train with { MaxSteps = steps } };
+            string path = parse.GetRequiredValue(recipe).FullName;
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], path);
             var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };
+            long? steps = parse.GetValue(maxSteps);
 
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
-            if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+            if (RecipeLoader.IsAutoencoderRecipe(path))
             {
-                AnsiConsole.Progress()
-                    .AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                             new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                    .Start(ctx =>
-                    {
-                        var task = ctx.AddTask("starting", maxValue: 1);
-                        using var session = new TrainingSession(loaded, host.Catalog, host.Plugins, options, new SpectreTrainingObserver(task, 0));
-                        session.Run(cancel.Token);
-                    });
+                // A first-stage recipe ([autoencoder] section): train the autoencoder (LDDGAN's first stage).
+                var loaded = new AutoencoderRecipeLoader(host.Catalog).LoadFile(path);
+                if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
+                WithObserver(loaded.Train.LogEvery, observer =>
+                {
+                    using var session = new AutoencoderTrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
+                    session.Run(cancel.Token);
+                });
             }
             else
             {
-                using var session = new TrainingSession(loaded, host.Catalog, host.Plugins, options,
-                    new SpectreTrainingObserver(null, Math.Max(loaded.Train.LogEvery, 1)));
-                session.Run(cancel.Token);
+                var loaded = new RecipeLoader(host.Catalog).LoadFile(path);
+                if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
+                WithObserver(loaded.Train.LogEvery, observer =>
+                {
+                    using var session = new TrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
+                    session.Run(cancel.Token);
+                });
             }
             return ErrorReporting.Ok;
         }));
         return command;
+    }
+
+    /// <summary>A progress bar on a terminal; a plain line every <paramref name="logEvery"/> steps when output is redirected.</summary>
+    private static void WithObserver(int logEvery, Action<ITrainingObserver> run)
+    {
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                         new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx => run(new SpectreTrainingObserver(ctx.AddTask("starting", maxValue: 1), 0)));
+        }
+        else
+        {
+            run(new SpectreTrainingObserver(null, Math.Max(logEvery, 1)));
+        }
     }
 }

@@ -104,6 +104,19 @@ public class RecipeContext
         return new TrainingResult(session.RunDirectory, session.CheckpointPath, session.Trainer.GlobalStep, observer.Last);
     }
 
+    /// <summary>Loads an autoencoder (first-stage) TOML recipe, relative to the script's folder.</summary>
+    public AutoencoderRecipe LoadAutoencoderRecipe(string tomlPath) =>
+        new AutoencoderRecipeLoader(Catalog).LoadFile(Path.Combine(ScriptDirectory, tomlPath));
+
+    /// <summary>Trains an autoencoder (LDDGAN's first stage); returns its reconstruction report and recommended scale factor.</summary>
+    public AutoencoderEvaluation TrainAutoencoder(AutoencoderRecipe recipe, string? runDirectory = null, int printEvery = 0)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), null, null);
+        using var session = new AutoencoderTrainingSession(recipe, Catalog, Plugins, new TrainingSessionOptions { RunDirectory = runDirectory }, observer);
+        return session.Run();
+    }
+
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>
     public SamplingSession LoadCheckpoint(string checkpointOrRun, string? device = null) => new(checkpointOrRun, Catalog, device);
 

@@ -68,11 +68,10 @@ public sealed class VqAutoencoder : Autoencoder
 
     public override Parameter LastLayerWeight => decoder.LastLayerWeight;
 
-    /// <summary>How many distinct codebook entries a batch of images uses (codebook health).</summary>
-    public long CodesUsed(Tensor images)
+    public override Tensor CodeIndices(Tensor images)
     {
         using var scope = NewDisposeScope();
-        return quantize.NearestCodes(Encode(images)).unique().Item1.numel();
+        return quantize.NearestCodes(Encode(images)).MoveToOuterDisposeScope();
     }
 
     private void CheckImages(Tensor images)

@@ -21,6 +21,8 @@ public sealed record CheckpointMeta
     public int DataWidth { get; init; }
     public bool HasEma { get; init; }
     public bool EmaInitialised { get; init; }
+    /// <summary>Autoencoder checkpoints: the largest |latent| over the training images checked at the end of training (the recommended latent scale factor).</summary>
+    public double? LatentMaxAbs { get; init; }
 
     public SampleShape DataShape => new(DataChannels, DataHeight, DataWidth);
 }
@@ -77,6 +79,41 @@ public static class CheckpointFile
             try { File.Delete(temp); } catch (IOException) { }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Writes a release copy of a checkpoint: the given recipe, the meta data and only the named modules (no optimiser or
+    /// RNG state, no discriminator), atomically. Returns the names of the modules kept.
+    /// </summary>
+    public static IReadOnlyList<string> SaveRelease(string sourcePath, string destinationPath, string recipeToml, IReadOnlyList<string> modules)
+    {
+        using var source = Open(sourcePath);
+        var kept = modules.Where(source.HasModule).ToList();
+        if (kept.Count == 0)
+            throw new CheckpointException($"{sourcePath}: none of the modules {string.Join(", ", modules)} is in the checkpoint.");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destinationPath))!);
+        string temp = $"{destinationPath}.tmp-{Environment.ProcessId}";
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    WriteText(zip, RecipeEntry, recipeToml);
+                    WriteText(zip, MetaEntry, JsonSerializer.Serialize(source.Meta, Json));
+                    foreach (var name in kept)
+                        WriteBinary(zip, $"modules/{name}.bin", w => source.CopyModuleBytes(name, w.BaseStream));
+                }
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, destinationPath, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
+        return kept;
     }
 
     public static CheckpointReader Open(string path)
@@ -139,6 +176,9 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
                 $"{path}: the weights of '{name}' do not fit the {module.GetName()} built from the checkpoint's recipe ({e.Message}).", e);
         }
     }
+
+    /// <summary>Copies a module's stored bytes unchanged (for release copies).</summary>
+    public void CopyModuleBytes(string name, Stream destination) => ReadEntry($"modules/{name}.bin").CopyTo(destination);
 
     public void LoadOptimizer(string name, TorchSharp.Modules.OptimizerHelper optimizer)
     {

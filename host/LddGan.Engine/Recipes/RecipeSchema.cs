@@ -29,24 +29,34 @@ public static class RecipeSchema
         md.AppendLine("Top-level keys: `name` (string; default: the file name), `seed` (integer; default 1024), " +
                       "`device` (`\"cpu\"`, `\"cuda\"`, `\"cuda:N\"` or `\"auto\"`; default `\"cpu\"`), " +
                       "`plugin_folders` (array of folder paths relative to the recipe; default none).").AppendLine();
-        foreach (var (section, kind, fallback) in Sections)
-        {
-            md.AppendLine($"### [{section}] — {kind}").AppendLine();
-            md.AppendLine(fallback is null ? "Required: `type` names the component." : $"Optional; `type` defaults to `\"{fallback}\"`.").AppendLine();
-            foreach (var r in catalog.Registrations.Where(r => r.Kind == kind).OrderBy(r => r.Name, StringComparer.Ordinal))
-            {
-                string source = r.Source == "built-in" ? "built-in" : Path.GetFileNameWithoutExtension(r.Source);
-                md.AppendLine($"#### type = \"{r.Name}\"").AppendLine();
-                md.AppendLine($"{r.Description} *({source} {r.Version}; options `{r.Factory.OptionsType.Name}`)*").AppendLine();
-                Table(md, r.Factory.CreateDefaultOptions(), r.Source);
-            }
-        }
+        foreach (var (section, kind, fallback) in Sections) ComponentSection(md, catalog, section, kind, fallback);
         foreach (var (section, options) in new (string, object)[] { ("train", new TrainingOptions()), ("sample", new SamplingOptions()), ("output", new OutputOptions()) })
         {
             md.AppendLine($"### [{section}]").AppendLine();
             Table(md, options, null);
         }
+
+        md.AppendLine("## Autoencoder recipes").AppendLine();
+        md.AppendLine("A recipe with an `[autoencoder]` section trains a first-stage autoencoder (LDDGAN) instead of a diffusion GAN. " +
+                      "It has the same top-level keys and `[data]` and `[output]` sections, and these:").AppendLine();
+        foreach (var s in AutoencoderRecipeLoader.ComponentSections.Where(s => s.Section != "data"))
+            ComponentSection(md, catalog, s.Section, s.Kind, s.DefaultType);
+        md.AppendLine("### [train] (autoencoder recipes)").AppendLine();
+        Table(md, new AutoencoderTrainingOptions(), null);
         return md.ToString();
+    }
+
+    private static void ComponentSection(StringBuilder md, ComponentCatalog catalog, string section, ComponentKind kind, string? fallback)
+    {
+        md.AppendLine($"### [{section}] — {kind}").AppendLine();
+        md.AppendLine(fallback is null ? "Required: `type` names the component." : $"Optional; `type` defaults to `\"{fallback}\"`.").AppendLine();
+        foreach (var r in catalog.Registrations.Where(r => r.Kind == kind).OrderBy(r => r.Name, StringComparer.Ordinal))
+        {
+            string source = r.Source == "built-in" ? "built-in" : Path.GetFileNameWithoutExtension(r.Source);
+            md.AppendLine($"#### type = \"{r.Name}\"").AppendLine();
+            md.AppendLine($"{r.Description} *({source} {r.Version}; options `{r.Factory.OptionsType.Name}`)*").AppendLine();
+            Table(md, r.Factory.CreateDefaultOptions(), r.Source);
+        }
     }
 
     /// <summary>Replaces everything after <see cref="Marker"/> in <paramref name="path"/> (or appends the marker).</summary>

@@ -4,15 +4,20 @@ using LddGan.Engine.Recipes;
 
 namespace LddGan.Engine.Sessions;
 
-/// <summary>Builds components named in a recipe through the catalog, with a clear error when the type is wrong.</summary>
-public sealed class ComponentBuilder(ComponentCatalog catalog)
+/// <summary>
+/// Builds components named in a recipe through the catalog, with a clear error when the type is wrong. Factories can ask
+/// the context's <see cref="ComponentContext.Services"/> for the catalog.
+/// </summary>
+public sealed class ComponentBuilder(ComponentCatalog catalog) : IServiceProvider
 {
+    public object? GetService(Type serviceType) => serviceType == typeof(ComponentCatalog) ? catalog : null;
+
     public T Build<T>(ComponentSpec spec, ComponentContext context) where T : class
     {
         var registration = catalog.Resolve(spec.Kind, spec.Type);
         object built;
-        try { built = registration.Factory.Create(spec.Options, context); }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        try { built = registration.Factory.Create(spec.Options, context with { Services = this }); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FileNotFoundException)
         {
             throw new ComponentResolutionException(
                 $"{spec.Kind} '{spec.Type}' (from {registration.Source}) could not be built for data {context.DataShape} " +

@@ -53,6 +53,7 @@ public sealed class SamplingSession : IDisposable
     }
 
     public Denoiser Generator => _generator;
+    public ILatentSpace LatentSpace => _latent;
 
     public Tensor Generate(int count, long seed, int batchSize) => _renderer.Generate(_generator, count, seed, batchSize);
 

@@ -120,7 +120,8 @@ public sealed class VqAutoencoderTests
         Assert.That(decoded.shape, Is.EqualTo(new long[] { 2, 1, 16, 16 }));
         Assert.That(decoded.allclose(output.Reconstruction, rtol: 1e-5, atol: 1e-6), Is.True, "Decode(Encode(x)) quantises like the training pass");
         Assert.That(output.Reconstruction.abs().max().item<float>(), Is.LessThanOrEqualTo(1f), "tanh_out");
-        Assert.That(ae.CodesUsed(x), Is.InRange(1L, 16L));
+        Assert.That(ae.CodeIndices(x).shape, Is.EqualTo(new long[] { 2, 8, 8 }));
+        Assert.That(ae.CodeIndices(x).max().item<long>(), Is.InRange(0L, 15L));
         Assert.Throws<ArgumentException>(() => ae.Encode(rand(2, 3, 16, 16)));
         Assert.Throws<ArgumentException>(() => new VqAutoencoder(Tiny(), new SampleShape(1, 15, 15)));
         Assert.That(string.Join("\n", (Tiny() with { Ch = 48 }).Validate()), Does.Contain("ch must be a positive multiple of 32"));

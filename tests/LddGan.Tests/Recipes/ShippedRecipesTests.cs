@@ -26,12 +26,17 @@ public sealed class ShippedRecipesTests
         using var plugins = new PluginManager(PluginManager.DefaultFolders());
         plugins.LoadAll();
         var loader = new RecipeLoader(plugins.Catalog);
+        var autoencoderLoader = new AutoencoderRecipeLoader(plugins.Catalog);
         var files = Files("*.toml").ToList();
-        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist-wavelet.toml").And.Member("ddgan-fashion-mnist.toml"));
+        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist-wavelet.toml").And.Member("lddgan-fashion-mnist-autoencoder.toml").And.Member("lddgan-fashion-mnist.toml"));
         Assert.Multiple(() =>
         {
             foreach (var file in files)
-                Assert.DoesNotThrow(() => loader.LoadFile(file), Path.GetFileName(file));
+                Assert.DoesNotThrow(() =>
+                {
+                    if (RecipeLoader.IsAutoencoderRecipe(file)) autoencoderLoader.LoadFile(file);
+                    else loader.LoadFile(file);
+                }, Path.GetFileName(file));
         });
     }
 
@@ -40,7 +45,7 @@ public sealed class ShippedRecipesTests
     {
         var host = new ScriptHost();
         var files = Files("*.csx").ToList();
-        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist.csx").And.Member("wavelet-uvit.csx"));
+        Assert.That(files.Select(Path.GetFileName), Has.Member("wddgan-fashion-mnist.csx").And.Member("wavelet-uvit.csx").And.Member("lddgan-fashion-mnist.csx"));
         Assert.Multiple(() =>
         {
             foreach (var file in files)

@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LddGan.Abstractions;
+using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Components;
+using LddGan.Engine.Plugins;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
+using LddGan.Engine.Runtime;
+using LddGan.Engine.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LddGan.Engine.Sessions;
+
+/// <summary>How well an autoencoder reconstructs held-out images, and how large its latents get.</summary>
+/// <param name="L1">Mean |x − x̂| on pixels in [-1, 1].</param>
+/// <param name="Psnr">Mean over images of 10·log10(1 / MSE) on pixels in [0, 1].</param>
+/// <param name="CodesUsed">Distinct codebook entries used on the evaluated images (VQ models; 0 otherwise).</param>
+/// <param name="LatentMaxAbs">max |latent| over the training images checked: the recommended scale factor.</param>
+public sealed record AutoencoderEvaluation(string Split, int Images, double L1, double Psnr, long CodesUsed, double LatentMaxAbs, int ScaleImages);
+
+/// <summary>
+/// One autoencoder training run: builds the recipe's components, drives <see cref="AutoencoderTrainer"/>, keeps the run
+/// directory up to date (resolved recipe, run.json, metrics.jsonl, input/reconstruction grids, atomic checkpoints) and
+/// ends with the reconstruction report and the recommended latent scale factor (<c>evaluation.json</c>, also stored in
+/// the checkpoint).
+/// </summary>
+public sealed class AutoencoderTrainingSession : IDisposable
+{
+    private readonly AutoencoderRecipe _recipe;
+    private readonly ComponentCatalog _catalog;
+    private readonly ITrainingObserver _observer;
+    private readonly Device _device;
+    private readonly RandomStreams _rng;
+    private readonly AutoencoderComponents _components;
+    private readonly AutoencoderTrainer _trainer;
+    private readonly SampleShape _dataShape;
+    private readonly IReadOnlyList<LoadedPlugin> _plugins;
+    private readonly int _threadsBefore = torch.get_num_threads();
+    private double? _latentMaxAbs;
+
+    public string RunDirectory { get; }
+    public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", TrainingSession.LatestCheckpointName);
+    public AutoencoderComponents Components => _components;
+
+    public AutoencoderTrainingSession(AutoencoderRecipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
+                                      TrainingSessionOptions options, ITrainingObserver observer)
+    {
+        _recipe = recipe;
+        _catalog = catalog;
+        _observer = observer;
+        _plugins = plugins;
+        RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
+        if (options.Resume)
+            throw new RunSetupException("--resume is not supported for autoencoder runs yet; start a new run with --output <dir>. Nothing was changed.");
+        if (File.Exists(CheckpointPath))
+            throw new RunSetupException(
+                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --output <dir> (or [output] dir) to start a new run; nothing was changed.");
+
+        if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
+        _device = DeviceSelection.Resolve(recipe.Device);
+        _rng = new RandomStreams(recipe.Seed, _device);
+        torch.manual_seed(recipe.Seed);
+
+        var builder = new ComponentBuilder(catalog);
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
+        _dataShape = dataset.Shape;
+        var context = new ComponentContext(_dataShape, _dataShape, 0, _device);
+        _components = new AutoencoderComponents(
+            dataset,
+            builder.Build<Autoencoder>(recipe.Autoencoder, context),
+            builder.Build<ImageDiscriminator>(recipe.ImageDiscriminator, context),
+            builder.Build<PerceptualLoss>(recipe.Perceptual, context));
+        _trainer = new AutoencoderTrainer(_components, recipe.Train, _rng, _device);
+    }
+
+    /// <summary>Trains until the budget is spent, then evaluates. Ctrl+C (cancellation) saves a checkpoint first.</summary>
+    public AutoencoderEvaluation Run(CancellationToken cancellation = default)
+    {
+        Directory.CreateDirectory(Path.Combine(RunDirectory, "samples"));
+        Directory.CreateDirectory(Path.Combine(RunDirectory, "checkpoints"));
+        File.WriteAllText(Path.Combine(RunDirectory, "recipe.resolved.toml"), ResolvedToml());
+        RunInfo.Collect(_recipe.Seed, _device.ToString(), _plugins).Save(Path.Combine(RunDirectory, "run.json"));
+
+        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
+        long total = _trainer.TotalSteps;
+        long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
+        _observer.Started(new TrainingPlan(RunDirectory, 0, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
+        var train = _recipe.Train;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            _trainer.Run(l =>
+            {
+                long step = _trainer.GlobalStep;
+                double perStep = clock.Elapsed.TotalSeconds / step;
+                // The console shows D = hinge loss and G = the autoencoder's total loss.
+                var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
+                var report = new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, step * train.BatchSize / clock.Elapsed.TotalSeconds,
+                                            clock.Elapsed, TimeSpan.FromSeconds(perStep * (total - step)));
+                _observer.Stepped(report);
+                if (step % train.LogEvery == 0 || step == total)
+                    metrics.Write(new Dictionary<string, object?>
+                    {
+                        ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
+                        ["g_adv"] = Finite(l.GeneratorAdversarial), ["adaptive_weight"] = l.AdaptiveWeight, ["loss"] = l.Total,
+                        ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
+                        ["elapsed_s"] = clock.Elapsed.TotalSeconds,
+                    });
+                if (train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total) WritePreview($"step_{step:D7}.png");
+                if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total) SaveCheckpoint();
+            }, cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            SaveCheckpoint();
+            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath}.");
+            throw;
+        }
+        WritePreview("final.png");
+        var evaluation = Evaluate();
+        _latentMaxAbs = evaluation.LatentMaxAbs;
+        SaveCheckpoint();
+        File.WriteAllText(Path.Combine(RunDirectory, "evaluation.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+        _observer.Note($"reconstruction on {evaluation.Images} {evaluation.Split} images: L1 {evaluation.L1:F4} (pixels in [-1, 1]), " +
+                       $"PSNR {evaluation.Psnr:F2} dB, codes used {evaluation.CodesUsed}; max |latent| over {evaluation.ScaleImages} training images " +
+                       $"{evaluation.LatentMaxAbs:F4} (the recommended scale_factor) → {Path.Combine(RunDirectory, "evaluation.json")}");
+        return evaluation;
+    }
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    public string ResolvedToml() => _recipe.ToToml(
+        $"Resolved recipe of autoencoder run '{_recipe.Name}': every option written out.\nReproduce with: lddgan train <this file>");
+
+    public void SaveCheckpoint()
+    {
+        var meta = new CheckpointMeta
+        {
+            FrameworkVersion = typeof(AutoencoderTrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
+            Created = DateTimeOffset.UtcNow,
+            GlobalStep = _trainer.GlobalStep,
+            Epoch = _trainer.Epoch,
+            DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
+            LatentMaxAbs = _latentMaxAbs,
+        };
+        CheckpointFile.Save(CheckpointPath, ResolvedToml(), meta,
+            [("autoencoder", _components.Autoencoder), ("image_discriminator", _components.Discriminator)],
+            [("autoencoder", _trainer.OptimizerAutoencoder), ("image_discriminator", _trainer.OptimizerDiscriminator)], _rng.All());
+        _observer.Note($"checkpoint: {CheckpointPath} (step {_trainer.GlobalStep})");
+    }
+
+    /// <summary>The first preview_count training images above their reconstructions.</summary>
+    private void WritePreview(string fileName)
+    {
+        using var scope = NewDisposeScope();
+        var count = (int)Math.Min(_recipe.Train.PreviewCount, _components.Dataset.Count);
+        var images = _components.Dataset.GetBatch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).to(_device);
+        Tensor reconstructions;
+        using (no_grad())
+        {
+            _components.Autoencoder.eval();
+            reconstructions = _components.Autoencoder.Reconstruct(images).Reconstruction.clamp(-1, 1);
+            _components.Autoencoder.train();
+        }
+        string path = Path.Combine(RunDirectory, "samples", fileName);
+        SampleRenderer.Save(cat([images, reconstructions]).cpu(), path, columns: Math.Min(count, 16));
+        _observer.Note($"reconstructions: {path} (inputs above, reconstructions below)");
+    }
+
+    /// <summary>L1 and PSNR on the held-out split, and max |latent| on training images.</summary>
+    public AutoencoderEvaluation Evaluate()
+    {
+        var ae = _components.Autoencoder;
+        ae.eval();
+        using var noGrad = no_grad();
+        var (heldOut, split) = HeldOutDataset();
+        double l1Sum = 0, psnrSum = 0;
+        long pixels = 0, images = 0;
+        var codes = new HashSet<long>();
+        try
+        {
+            var count = _recipe.Train.EvalCount > 0 ? Math.Min(_recipe.Train.EvalCount, heldOut.Count) : heldOut.Count;
+            for (long start = 0; start < count; start += 100)
+            {
+                using var scope = NewDisposeScope();
+                var batch = Enumerable.Range(0, (int)Math.Min(100, count - start)).Select(i => start + i).ToArray();
+                var x = heldOut.GetBatch(batch).to(_device);
+                var xHat = ae.Decode(ae.Encode(x)).clamp(-1, 1);
+                l1Sum += (x - xHat).abs().sum().to_type(ScalarType.Float64).item<double>();
+                pixels += x.numel();
+                var mse = ((x - xHat) / 2).square().flatten(1).mean([1]).clamp_min(1e-10);
+                psnrSum += (10 * (1.0 / mse).log10()).sum().to_type(ScalarType.Float64).item<double>();
+                images += x.shape[0];
+                if (ae.CodeIndices(x) is { } indices) foreach (var c in indices.unique().Item1.data<long>()) codes.Add(c);
+            }
+        }
+        finally
+        {
+            if (!ReferenceEquals(heldOut, _components.Dataset)) heldOut.Dispose();
+        }
+
+        double maxAbs = 0;
+        var scaleImages = (int)Math.Min(_recipe.Train.ScaleCount, _components.Dataset.Count);
+        for (int start = 0; start < scaleImages; start += 100)
+        {
+            using var scope = NewDisposeScope();
+            var indices = Enumerable.Range(start, Math.Min(100, scaleImages - start)).Select(i => (long)i).ToArray();
+            maxAbs = Math.Max(maxAbs, ae.Encode(_components.Dataset.GetBatch(indices).to(_device)).abs().max().item<float>());
+        }
+        ae.train();
+        return new AutoencoderEvaluation(split, (int)images, l1Sum / pixels, psnrSum / images, codes.Count, maxAbs, scaleImages);
+    }
+
+    /// <summary>The same dataset on its test split when it has one (a <c>split</c> option), else the training data.</summary>
+    private (IDataset Dataset, string Split) HeldOutDataset()
+    {
+        var registration = _catalog.Resolve(ComponentKind.Dataset, _recipe.Data.Type);
+        var properties = OptionsBinder.BindableProperties(_recipe.Data.Options.GetType()).ToDictionary(p => p.Name);
+        if (!properties.TryGetValue("Split", out var split) || split.PropertyType != typeof(string))
+        {
+            _observer.Note($"the dataset '{_recipe.Data.Type}' has no split option: reconstruction is measured on training images");
+            return (_components.Dataset, "train");
+        }
+        var options = registration.Factory.CreateDefaultOptions();
+        foreach (var p in properties.Values) p.SetValue(options, p.GetValue(_recipe.Data.Options));
+        split.SetValue(options, "test");
+        if (properties.TryGetValue("RandomFlip", out var flip) && flip.PropertyType == typeof(bool)) flip.SetValue(options, false);
+        if (properties.TryGetValue("Limit", out var limit) && limit.PropertyType == typeof(int)) limit.SetValue(options, 0);
+        var spec = _recipe.Data with { Options = options };
+        return (new ComponentBuilder(_catalog).Build<IDataset>(spec, new ComponentContext(default, default, 0, _device)), "test");
+    }
+
+    public void Dispose()
+    {
+        _trainer.Dispose();
+        _components.Autoencoder.Dispose();
+        _components.Discriminator.Dispose();
+        _components.Perceptual.Dispose();
+        _components.Dataset.Dispose();
+        _rng.Dispose();
+        torch.set_num_threads(_threadsBefore);
+    }
+}

@@ -1,0 +1,154 @@
+using LddGan.Abstractions;
+using LddGan.Engine.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace LddGan.Engine.Training;
+
+/// <summary>The terms of one autoencoder step, for the log.</summary>
+public readonly record struct AutoencoderStepLosses(
+    double L1, double Perceptual, double Codebook, double GeneratorAdversarial, double AdaptiveWeight, double Total,
+    double DiscriminatorReal, double DiscriminatorFake);
+
+/// <summary>What an autoencoder training run is made of; the trainer owns none of it.</summary>
+public sealed record AutoencoderComponents(IDataset Dataset, Autoencoder Autoencoder, ImageDiscriminator Discriminator, PerceptualLoss Perceptual);
+
+/// <summary>
+/// VQGAN's first-stage training (taming's <c>VQModel.training_step</c> with <c>VQLPIPSWithDiscriminator</c>), one step:
+/// <code>
+/// x̂, L_cb = AE(x)
+/// L_rec = mean(|x − x̂| + w_p·P(x, x̂))
+/// L_G   = −mean(D(x̂))
+/// λ     = ‖∇_last L_rec‖ / (‖∇_last L_G‖ + 1e−4), clamped to [0, 1e4], × disc_weight      (the adaptive weight)
+/// AE:  minimise L_rec + λ·L_G + w_cb·L_cb
+/// D:   minimise ½(mean(relu(1 − D(x))) + mean(relu(1 + D(x̂))))                         (hinge)
+/// </code>
+/// Before <c>disc_start</c> the adversarial terms are off (taming multiplies them by 0; here D is not run at all).
+/// </summary>
+public sealed class AutoencoderTrainer : IDisposable
+{
+    private readonly AutoencoderComponents _c;
+    private readonly AutoencoderTrainingOptions _options;
+    private readonly RandomStreams _rng;
+    private readonly Device _device;
+    private readonly TorchSharp.Modules.OptimizerHelper _optimizerAe;
+    private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
+
+    public AutoencoderTrainer(AutoencoderComponents components, AutoencoderTrainingOptions options, RandomStreams rng, Device device)
+    {
+        _c = components;
+        _options = options;
+        _rng = rng;
+        _device = device;
+        _optimizerAe = optim.Adam(_c.Autoencoder.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
+        _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
+        _c.Perceptual.eval();
+        foreach (var p in _c.Perceptual.parameters()) p.requires_grad = false;
+    }
+
+    public long GlobalStep { get; private set; }
+    public int Epoch { get; private set; }
+    public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
+
+    public long TotalSteps
+    {
+        get
+        {
+            long all = (long)BatchesPerEpoch * _options.NumEpochs;
+            return _options.MaxSteps > 0 ? Math.Min(all, _options.MaxSteps) : all;
+        }
+    }
+
+    /// <summary>Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step.</summary>
+    public void Run(Action<AutoencoderStepLosses> afterStep, CancellationToken cancellation = default)
+    {
+        if (BatchesPerEpoch == 0)
+            throw new InvalidOperationException(
+                $"the dataset has {_c.Dataset.Count} images, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
+        _c.Autoencoder.train();
+        _c.Discriminator.train();
+        while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
+        {
+            long[] order;
+            using (var permutation = randperm(_c.Dataset.Count, generator: _rng.DataOrder)) order = permutation.data<long>().ToArray();
+            for (var batchIndex = 0; batchIndex < BatchesPerEpoch && GlobalStep < TotalSteps; batchIndex++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                AutoencoderStepLosses losses;
+                using (NewDisposeScope())
+                {
+                    using var batch = _c.Dataset.GetBatch(order.AsSpan(batchIndex * _options.BatchSize, _options.BatchSize), _rng.Augmentation);
+                    losses = TrainStep(batch.to(_device));
+                }
+                afterStep(losses);
+            }
+            Epoch++;
+        }
+    }
+
+    /// <summary>One autoencoder update and (from disc_start on) one discriminator update on a batch of images in [-1, 1].</summary>
+    public AutoencoderStepLosses TrainStep(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        bool adversarial = GlobalStep >= _options.DiscStart && _options.DiscWeight > 0;
+
+        // --- Autoencoder ---
+        SetRequiresGrad(_c.Discriminator, false);
+        _optimizerAe.zero_grad();
+        var output = _c.Autoencoder.Reconstruct(x);
+        var reconstruction = output.Reconstruction;
+        var l1 = (x - reconstruction).abs();
+        var perceptual = _options.PerceptualWeight > 0 ? _c.Perceptual.call(x, reconstruction) : zeros([x.shape[0]], device: x.device);
+        var nll = (l1 + _options.PerceptualWeight * perceptual.view(-1, 1, 1, 1)).mean();
+        var loss = nll + _options.CodebookWeight * output.AuxiliaryLoss;
+        double gLoss = double.NaN, adaptive = 0;
+        if (adversarial)
+        {
+            var g = -_c.Discriminator.call(reconstruction).mean();
+            var lastLayer = _c.Autoencoder.LastLayerWeight;
+            var nllGrad = torch.autograd.grad([nll], [lastLayer], retain_graph: true)[0];
+            var gGrad = torch.autograd.grad([g], [lastLayer], retain_graph: true)[0];
+            adaptive = Math.Clamp(nllGrad.norm().item<float>() / (gGrad.norm().item<float>() + 1e-4), 0.0, 1e4) * _options.DiscWeight;
+            loss = loss + adaptive * g;
+            gLoss = g.item<float>();
+        }
+        loss.backward();
+        _optimizerAe.step();
+
+        // --- Discriminator (hinge) ---
+        double dReal = double.NaN, dFake = double.NaN;
+        if (adversarial)
+        {
+            SetRequiresGrad(_c.Discriminator, true);
+            _optimizerD.zero_grad();
+            var real = relu(1.0 - _c.Discriminator.call(x.detach())).mean() * 0.5;
+            var fake = relu(1.0 + _c.Discriminator.call(reconstruction.detach())).mean() * 0.5;
+            (real + fake).backward();
+            _optimizerD.step();
+            dReal = real.item<float>();
+            dFake = fake.item<float>();
+        }
+
+        var losses = new AutoencoderStepLosses(l1.mean().item<float>(), perceptual.mean().item<float>(), output.AuxiliaryLoss.item<float>(),
+                                               gLoss, adaptive, loss.item<float>(), dReal, dFake);
+        GlobalStep++;
+        if (!double.IsFinite(losses.Total)) throw new TrainingDivergedException(GlobalStep, "autoencoder loss", losses.Total);
+        if (adversarial && !double.IsFinite(dReal + dFake)) throw new TrainingDivergedException(GlobalStep, "discriminator loss", dReal + dFake);
+        return losses;
+    }
+
+    private static void SetRequiresGrad(nn.Module module, bool value)
+    {
+        foreach (var p in module.parameters()) p.requires_grad = value;
+    }
+
+    public TorchSharp.Modules.OptimizerHelper OptimizerAutoencoder => _optimizerAe;
+    public TorchSharp.Modules.OptimizerHelper OptimizerDiscriminator => _optimizerD;
+
+    public void Dispose()
+    {
+        _optimizerAe.Dispose();
+        _optimizerD.Dispose();
+    }
+}

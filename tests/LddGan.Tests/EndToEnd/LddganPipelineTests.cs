@@ -1,0 +1,181 @@
+using LddGan.Abstractions;
+using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Components;
+using LddGan.Engine.Latent;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Sessions;
+using NUnit.Framework;
+using static TorchSharp.torch;
+
+namespace LddGan.Tests.EndToEnd;
+
+/// <summary>
+/// LDDGAN's two stages, tiny and end to end on real Fashion-MNIST images: an autoencoder recipe trains the VQ
+/// autoencoder with VQGAN's objective (the discriminator joins at step 2) and reports its reconstruction; a diffusion-GAN
+/// recipe then trains in its latent space with Weighted Learning and samples through the decoder.
+/// </summary>
+[Category("EndToEnd")]
+[NonParallelizable]
+public sealed class LddganPipelineTests
+{
+    private string _dir = "";
+    private ComponentCatalog _catalog = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("lddgan-pipeline-").FullName;
+        _catalog = ComponentCatalog.WithBuiltIns();
+        _catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
+        _catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private const string AutoencoderToml = """
+        name = "tiny-ae"
+        [data]
+        type = "fashion-mnist"
+        limit = 64
+        [autoencoder]
+        type = "vq-autoencoder"
+        ch = 32
+        ch_mult = [1, 2]
+        num_res_blocks = 1
+        attn_resolutions = [16]
+        z_channels = 2
+        embed_dim = 2
+        n_embed = 32
+        [image_discriminator]
+        ndf = 8
+        num_layers = 2
+        [train]
+        batch_size = 16
+        num_epochs = 1
+        disc_start = 2
+        log_every = 1
+        sample_every = 0
+        checkpoint_every = 0
+        preview_count = 8
+        eval_count = 40
+        scale_count = 40
+        threads = 1
+        """;
+
+    private string GanToml(string autoencoderRun) => $$"""
+        name = "tiny-lddgan"
+        [data]
+        type = "fashion-mnist"
+        limit = 32
+        [latent]
+        type = "autoencoder"
+        checkpoint = "{{autoencoderRun.Replace("\\", "/")}}"
+        [generator]
+        type = "ncsnpp"
+        nf = 16
+        ch_mult = [1, 2]
+        num_res_blocks = 1
+        attn_resolutions = []
+        nz = 8
+        z_emb_dim = 16
+        n_mlp = 1
+        [discriminator]
+        type = "ddgan-small"
+        ngf = 8
+        num_layers = 3
+        [loss]
+        type = "weighted-learning"
+        [train]
+        batch_size = 8
+        num_epochs = 2
+        max_steps = 3
+        lr_schedule = "constant"
+        ema_decay = 0.9
+        log_every = 1
+        sample_every = 0
+        checkpoint_every = 0
+        preview_count = 4
+        threads = 1
+        """;
+
+    [Test]
+    public void AutoencoderThenDiffusionGanInItsLatentSpace()
+    {
+        // Stage 1: the autoencoder.
+        var aeRecipe = new AutoencoderRecipeLoader(_catalog).Parse(AutoencoderToml, "tiny-ae.toml");
+        string aeRun = Path.Combine(_dir, "ae");
+        AutoencoderEvaluation evaluation;
+        using (var session = new AutoencoderTrainingSession(aeRecipe, _catalog, [], new TrainingSessionOptions { RunDirectory = aeRun },
+                                                            new TextTrainingObserver(TestContext.Progress)))
+        {
+            evaluation = session.Run();
+        }
+        TestContext.Progress.WriteLine($"tiny autoencoder: {evaluation}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(evaluation.Split, Is.EqualTo("test"));
+            Assert.That(evaluation.Images, Is.EqualTo(40));
+            Assert.That(evaluation.L1, Is.GreaterThan(0).And.LessThan(2));
+            Assert.That(evaluation.Psnr, Is.GreaterThan(0).And.LessThan(60));
+            Assert.That(evaluation.CodesUsed, Is.InRange(1, 32));
+            Assert.That(evaluation.LatentMaxAbs, Is.GreaterThan(0));
+            Assert.That(File.Exists(Path.Combine(aeRun, "evaluation.json")), Is.True);
+            Assert.That(File.Exists(Path.Combine(aeRun, "samples", "final.png")), Is.True);
+        });
+        var metrics = File.ReadAllLines(Path.Combine(aeRun, "metrics.jsonl"));
+        Assert.That(metrics, Has.Length.EqualTo(4), "64 images / batch 16 = 4 steps, one line each");
+        Assert.That(metrics[0], Does.Contain("\"d_real\":null"), "before disc_start the discriminator does not run");
+        Assert.That(metrics[3], Does.Not.Contain("\"d_real\":null").And.Contain("\"adaptive_weight\""));
+        using (var reader = CheckpointFile.Open(Path.Combine(aeRun, "checkpoints", "latest.ckpt")))
+            Assert.That(reader.Meta.LatentMaxAbs, Is.EqualTo(evaluation.LatentMaxAbs));
+
+        // Stage 2: the diffusion GAN in the autoencoder's latent space, with Weighted Learning.
+        var ganRecipe = new RecipeLoader(_catalog).Parse(GanToml(aeRun), "tiny-lddgan.toml");
+        string ganRun = Path.Combine(_dir, "gan");
+        using (var session = new TrainingSession(ganRecipe, _catalog, [], new TrainingSessionOptions { RunDirectory = ganRun },
+                                                 new TextTrainingObserver(TextWriter.Null)))
+        {
+            var latent = (AutoencoderSpace)session.Components.LatentSpace;
+            Assert.That(latent.ScaleFactor, Is.EqualTo(evaluation.LatentMaxAbs), "scale_factor 0 takes the value stored with the autoencoder");
+            Assert.That(latent.LatentShape(new SampleShape(1, 32, 32)), Is.EqualTo(new SampleShape(2, 16, 16)));
+            Assert.That(latent.Autoencoder.parameters().All(p => !p.requires_grad), Is.True, "the autoencoder is frozen");
+            session.Run();
+        }
+        var ganMetrics = File.ReadAllLines(Path.Combine(ganRun, "metrics.jsonl"));
+        Assert.That(ganMetrics[0], Does.Contain("\"loss_g_rec\""));
+
+        using var sampling = new SamplingSession(ganRun, _catalog);
+        using var scope = NewDisposeScope();
+        var samples = sampling.Generate(4, seed: 1, batchSize: 4);
+        Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }), "samples are decoded to images");
+        Assert.That(samples.abs().max().item<float>(), Is.LessThanOrEqualTo(1f), "decoding clamps");
+
+        // A release copy keeps only the sampling weights and still samples.
+        string release = Path.Combine(_dir, "release.ckpt");
+        CheckpointFile.SaveRelease(Path.Combine(aeRun, "checkpoints", "latest.ckpt"), release,
+                                   File.ReadAllText(Path.Combine(aeRun, "recipe.resolved.toml")), ["autoencoder"]);
+        using (var reader = CheckpointFile.Open(release))
+        {
+            Assert.That(reader.HasModule("autoencoder"), Is.True);
+            Assert.That(reader.HasModule("image_discriminator"), Is.False);
+        }
+        Assert.That(new FileInfo(release).Length, Is.LessThan(new FileInfo(Path.Combine(aeRun, "checkpoints", "latest.ckpt")).Length));
+    }
+
+    [Test]
+    public void BadAutoencoderRecipesAndPathsGetClearErrors()
+    {
+        var loader = new AutoencoderRecipeLoader(_catalog);
+        var e = Assert.Throws<RecipeException>(() => loader.Parse(AutoencoderToml.Replace("disc_start", "disc_strat"), "ae.toml"));
+        Assert.That(e!.Message, Does.Match(@"ae\.toml\(\d+,1\): error: \[train\] unknown key 'disc_strat'\. Did you mean 'disc_start'\?"));
+        e = Assert.Throws<RecipeException>(() => loader.Parse(AutoencoderToml.Replace("type = \"vq-autoencoder\"", "type = \"vq-autoencodr\""), "ae.toml"));
+        Assert.That(e!.Message, Does.Contain("unknown Autoencoder component \"vq-autoencodr\"").And.Contain("vq-autoencoder"));
+
+        var recipe = new RecipeLoader(_catalog).Parse(GanToml(Path.Combine(_dir, "missing")), "gan.toml");
+        var error = Assert.Throws<ComponentResolutionException>(() =>
+            new TrainingSession(recipe, _catalog, [], new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, "gan") }, new TextTrainingObserver(TextWriter.Null)));
+        Assert.That(error!.Message, Does.Contain("no autoencoder checkpoint at").And.Contain("lddgan train recipes/lddgan-fashion-mnist-autoencoder.toml"));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "gan", "checkpoints")), Is.False, "nothing was written");
+    }
+}
