@@ -179,3 +179,34 @@ public sealed class LddganPipelineTests
         Assert.That(Directory.Exists(Path.Combine(_dir, "gan", "checkpoints")), Is.False, "nothing was written");
     }
 }
+
+/// <summary>The pretrained LDDGAN checkpoints in recipes/pretrained sample right after cloning (from the repository root).</summary>
+[Category("EndToEnd")]
+[NonParallelizable]
+public sealed class ShippedLddganCheckpointTests
+{
+    [Test]
+    public void TheShippedCheckpointSamplesThroughTheShippedAutoencoder()
+    {
+        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
+        Assert.That(dir, Is.Not.Null);
+        var catalog = ComponentCatalog.WithBuiltIns();
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
+        string previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(dir!.FullName);   // the release recipe names the autoencoder relative to the repository root
+        try
+        {
+            using var sampling = new SamplingSession("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
+            Assert.That(sampling.UsesEma, Is.True);
+            Assert.That(((AutoencoderSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
+            using var scope = NewDisposeScope();
+            var samples = sampling.Generate(8, seed: 3, batchSize: 8);
+            Assert.That(samples.shape, Is.EqualTo(new long[] { 8, 1, 32, 32 }));
+            Assert.That(samples.isfinite().all().item<bool>(), Is.True);
+            Assert.That(samples.std().item<float>(), Is.GreaterThan(0.1f), "garment-like images, not a constant");
+        }
+        finally { Directory.SetCurrentDirectory(previous); }
+    }
+}
