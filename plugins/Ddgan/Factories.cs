@@ -80,12 +80,7 @@ public sealed class ToyMlpDiscriminatorFactory : ComponentFactory<ToyMlpDiscrimi
 internal static class Placement
 {
     /// <summary>Modules are built on the CPU (where the initialisers run) and then moved to the run's device.</summary>
-    public static T MoveTo<T>(T module, ComponentContext context) where T : torch.nn.Module
-    {
-        if (context.Device.type != DeviceType.CPU)
-            module.to(context.Device);
-        return module;
-    }
+    public static T MoveTo<T>(T module, ComponentContext context) where T : torch.nn.Module => LddGan.Layers.Placement.MoveTo(module, context);
 
     public static SampleShape RequireImage(SampleShape shape, string component) =>
         shape.IsVector

@@ -1,5 +1,5 @@
 using LddGan.Abstractions;
-using TorchSharp;
+using LddGan.Layers;
 
 namespace LddGan.Plugins.Lddgan;
 
@@ -11,14 +11,7 @@ public sealed class VqAutoencoderFactory : ComponentFactory<VqAutoencoderOptions
     public override VqAutoencoder Create(VqAutoencoderOptions options, ComponentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return MoveTo(new VqAutoencoder(options, context.DataShape), context);
-    }
-
-    /// <summary>Modules are built on the CPU, where the initialisers run, then moved to the run's device.</summary>
-    internal static T MoveTo<T>(T module, ComponentContext context) where T : torch.nn.Module
-    {
-        if (context.Device.type != DeviceType.CPU) module.to(context.Device);
-        return module;
+        return Placement.MoveTo(new VqAutoencoder(options, context.DataShape), context);
     }
 }
 
@@ -31,6 +24,6 @@ public sealed class PatchDiscriminatorFactory : ComponentFactory<PatchDiscrimina
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.DataShape.IsVector) throw new ArgumentException($"patch-gan needs images, got {context.DataShape}");
-        return VqAutoencoderFactory.MoveTo(new PatchDiscriminator(options, context.DataShape.Channels), context);
+        return Placement.MoveTo(new PatchDiscriminator(options, context.DataShape.Channels), context);
     }
 }

@@ -1,5 +1,5 @@
 using LddGan.Abstractions;
-using TorchSharp;
+using LddGan.Layers;
 
 namespace LddGan.Plugins.Wddgan;
 
@@ -11,10 +11,6 @@ public sealed class WaveletNcsnppFactory : ComponentFactory<WaveletNcsnppOptions
     public override WaveletNcsnppGenerator Create(WaveletNcsnppOptions options, ComponentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var model = WaveletNcsnppGenerator.ForShape(options, context.LatentShape);
-        // Built on the CPU, where the initialisers run, then moved to the run's device.
-        if (context.Device.type != DeviceType.CPU)
-            model.to(context.Device);
-        return model;
+        return Placement.MoveTo(WaveletNcsnppGenerator.ForShape(options, context.LatentShape), context);
     }
 }

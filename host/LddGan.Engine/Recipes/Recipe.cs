@@ -44,17 +44,6 @@ public sealed record Recipe
     }
 
     /// <summary>The fully resolved recipe as TOML (all defaults written out).</summary>
-    public string ToToml(string? header = null)
-    {
-        var w = new TomlWriter();
-        if (header is not null) foreach (var line in header.Split('\n')) w.Comment(line.TrimEnd());
-        w.Key("name", Name).Key("seed", Seed).Key("device", Device);
-        if (PluginFolders.Count > 0) w.Key("plugin_folders", PluginFolders);
-        foreach (var (section, spec) in Components())
-            w.Table(section).Key("type", spec.Type).Keys(OptionsBinder.Values(spec.Options));
-        w.Table("train").Keys(OptionsBinder.Values(Train));
-        w.Table("sample").Keys(OptionsBinder.Values(Sample));
-        w.Table("output").Keys(OptionsBinder.Values(Output));
-        return w.ToString();
-    }
+    public string ToToml(string? header = null) =>
+        TomlWriter.Recipe(header, Name, Seed, Device, PluginFolders, Components(), [("train", Train), ("sample", Sample), ("output", Output)]);
 }

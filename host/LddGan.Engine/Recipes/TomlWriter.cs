@@ -28,6 +28,24 @@ public sealed class TomlWriter
 
     public override string ToString() => _sb.ToString();
 
+    /// <summary>
+    /// A resolved recipe of any kind: the header comment, the top-level keys, each component section with its type and
+    /// every option, then the plain sections with every option.
+    /// </summary>
+    public static string Recipe(string? header, string name, long seed, string device, IReadOnlyList<string> pluginFolders,
+                                IEnumerable<(string Section, ComponentSpec Spec)> components, IEnumerable<(string Section, object Options)> plainSections)
+    {
+        var w = new TomlWriter();
+        if (header is not null) foreach (var line in header.Split('\n')) w.Comment(line.TrimEnd());
+        w.Key("name", name).Key("seed", seed).Key("device", device);
+        if (pluginFolders.Count > 0) w.Key("plugin_folders", pluginFolders);
+        foreach (var (section, spec) in components)
+            w.Table(section).Key("type", spec.Type).Keys(OptionsBinder.Values(spec.Options));
+        foreach (var (section, options) in plainSections)
+            w.Table(section).Keys(OptionsBinder.Values(options));
+        return w.ToString();
+    }
+
     public static string Format(object value) => value switch
     {
         string s => Quote(s),

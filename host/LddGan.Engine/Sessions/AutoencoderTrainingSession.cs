@@ -78,10 +78,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
     /// <summary>Trains until the budget is spent, then evaluates. Ctrl+C (cancellation) saves a checkpoint first.</summary>
     public AutoencoderEvaluation Run(CancellationToken cancellation = default)
     {
-        Directory.CreateDirectory(Path.Combine(RunDirectory, "samples"));
-        Directory.CreateDirectory(Path.Combine(RunDirectory, "checkpoints"));
-        File.WriteAllText(Path.Combine(RunDirectory, "recipe.resolved.toml"), ResolvedToml());
-        RunInfo.Collect(_recipe.Seed, _device.ToString(), _plugins).Save(Path.Combine(RunDirectory, "run.json"));
+        RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
 
         using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
         long total = _trainer.TotalSteps;

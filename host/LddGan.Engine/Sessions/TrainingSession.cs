@@ -97,10 +97,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Trains until the recipe's budget is spent. Ctrl+C (cancellation) saves a checkpoint first.</summary>
     public void Run(CancellationToken cancellation = default)
     {
-        Directory.CreateDirectory(Path.Combine(RunDirectory, "samples"));
-        Directory.CreateDirectory(Path.Combine(RunDirectory, "checkpoints"));
-        File.WriteAllText(Path.Combine(RunDirectory, "recipe.resolved.toml"), ResolvedToml());
-        RunInfo.Collect(_recipe.Seed, _device.ToString(), _plugins).Save(Path.Combine(RunDirectory, "run.json"));
+        RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
 
         using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
         long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;

@@ -44,21 +44,14 @@ public sealed class AutoencoderTrainer : IDisposable
         _optimizerAe = optim.Adam(_c.Autoencoder.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _c.Perceptual.eval();
-        foreach (var p in _c.Perceptual.parameters()) p.requires_grad = false;
+        TrainingBudget.SetRequiresGrad(_c.Perceptual, false);
     }
 
     public long GlobalStep { get; private set; }
     public int Epoch { get; private set; }
     public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
 
-    public long TotalSteps
-    {
-        get
-        {
-            long all = (long)BatchesPerEpoch * _options.NumEpochs;
-            return _options.MaxSteps > 0 ? Math.Min(all, _options.MaxSteps) : all;
-        }
-    }
+    public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
     /// <summary>Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step.</summary>
     public void Run(Action<AutoencoderStepLosses> afterStep, CancellationToken cancellation = default)
@@ -94,7 +87,7 @@ public sealed class AutoencoderTrainer : IDisposable
         bool adversarial = GlobalStep >= _options.DiscStart && _options.DiscWeight > 0;
 
         // --- Autoencoder ---
-        SetRequiresGrad(_c.Discriminator, false);
+        TrainingBudget.SetRequiresGrad(_c.Discriminator, false);
         _optimizerAe.zero_grad();
         var output = _c.Autoencoder.Reconstruct(x);
         var reconstruction = output.Reconstruction;
@@ -120,7 +113,7 @@ public sealed class AutoencoderTrainer : IDisposable
         double dReal = double.NaN, dFake = double.NaN;
         if (adversarial)
         {
-            SetRequiresGrad(_c.Discriminator, true);
+            TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
             _optimizerD.zero_grad();
             var real = relu(1.0 - _c.Discriminator.call(x.detach())).mean() * 0.5;
             var fake = relu(1.0 + _c.Discriminator.call(reconstruction.detach())).mean() * 0.5;
@@ -136,11 +129,6 @@ public sealed class AutoencoderTrainer : IDisposable
         if (!double.IsFinite(losses.Total)) throw new TrainingDivergedException(GlobalStep, "autoencoder loss", losses.Total);
         if (adversarial && !double.IsFinite(dReal + dFake)) throw new TrainingDivergedException(GlobalStep, "discriminator loss", dReal + dFake);
         return losses;
-    }
-
-    private static void SetRequiresGrad(nn.Module module, bool value)
-    {
-        foreach (var p in module.parameters()) p.requires_grad = value;
     }
 
     public TorchSharp.Modules.OptimizerHelper OptimizerAutoencoder => _optimizerAe;

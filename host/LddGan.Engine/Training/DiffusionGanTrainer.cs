@@ -55,14 +55,7 @@ public sealed class DiffusionGanTrainer : IDisposable
 
     public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
 
-    public long TotalSteps
-    {
-        get
-        {
-            long all = (long)BatchesPerEpoch * _options.NumEpochs;
-            return _options.MaxSteps > 0 ? Math.Min(all, _options.MaxSteps) : all;
-        }
-    }
+    public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
     public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _dataOrderAtEpochStart);
 
@@ -121,7 +114,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         var progress = new TrainingProgress(Epoch, _options.NumEpochs, GlobalStep);
 
         // --- Discriminator: real pairs (x_t, x_{t+1}) against fake pairs (x_t' ~ q(x_t | G(x_{t+1}), x_{t+1}), x_{t+1}) ---
-        SetRequiresGrad(_c.Discriminator, true);
+        TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
         _optimizerD.zero_grad();
         var t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
         var (xt, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
@@ -156,7 +149,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         _optimizerD.step();
 
         // --- Generator: non-saturating loss on fresh pairs, plus the schedule's reconstruction of x_0 ---
-        SetRequiresGrad(_c.Discriminator, false);
+        TrainingBudget.SetRequiresGrad(_c.Discriminator, false);
         _optimizerG.zero_grad();
         t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
         (_, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
@@ -177,7 +170,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         lossG.backward();
         _optimizerG.step();
         _ema?.Update();
-        SetRequiresGrad(_c.Discriminator, true);
+        TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
 
         var losses = new StepLosses(lossReal.item<float>(), lossFake.item<float>(), r1,
                                     lossAdversarial.item<float>(), reconstruction, lossG.item<float>());
@@ -220,11 +213,6 @@ public sealed class DiffusionGanTrainer : IDisposable
     }
 
     public double CurrentLrG => _optimizerG.ParamGroups.First().LearningRate;
-
-    private static void SetRequiresGrad(nn.Module module, bool requiresGrad)
-    {
-        foreach (var p in module.parameters()) p.requires_grad = requiresGrad;
-    }
 
     public void Dispose()
     {
