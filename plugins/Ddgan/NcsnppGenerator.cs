@@ -102,7 +102,7 @@ public sealed class NcsnppGenerator : Denoiser
                 }
                 hsChannels.Push(inChannels);
             }
-            down[level] = new DownLevel(blocks, attns, downBlock, pyramidDown, combine);
+            down[level] = new DownLevel(new NcsnppDownBlocks(blocks, attns), downBlock, pyramidDown, combine);
         }
 
         inChannels = hsChannels.Peek();
@@ -123,7 +123,7 @@ public sealed class NcsnppGenerator : Denoiser
             }
             var levelAttn = attn.Contains(resolution) ? Add(AttnBlock(inChannels)) : null;
             var upBlock = level != 0 ? Add(ResBlock(inChannels, r: Resampling.Up)) : null;
-            up[level] = new UpLevel(blocks, levelAttn, upBlock);
+            up[level] = new UpLevel(new NcsnppUpBlocks(blocks, levelAttn), upBlock);
         }
         if (hsChannels.Count != 0) throw new InvalidOperationException("skip connections left over; the topology is inconsistent");
 
@@ -134,8 +134,8 @@ public sealed class NcsnppGenerator : Denoiser
 
         z_transform = MappingNetwork.Create(options.Nz, options.ZEmbDim, options.NMlp);
 
-        _plan = new Plan(temb0, temb1, convIn, down, mid0, midAttn, mid1, up, outNorm, convOut,
-                         inputMode != "none", inputMode == "input_skip" ? new FirOrNaive(options.Fir, firKernel) : null);
+        _plan = new Plan(new NcsnppEnds(temb0, temb1, outNorm, convOut), convIn, down, mid0, midAttn, mid1, up,
+                         inputMode != "none", inputMode == "input_skip" ? new Downsample(channels, fir: options.Fir, firKernel: firKernel) : null);
         RegisterComponents();
     }
 
@@ -155,19 +155,12 @@ public sealed class NcsnppGenerator : Denoiser
     /// <returns>The predicted x_0, (B, C, H, W).</returns>
     public override Tensor forward(Tensor x, Tensor t, Tensor z)
     {
-        if (x.dim() != 4 || x.shape[1] != Channels || x.shape[2] != ImageSize || x.shape[3] != ImageSize)
-            throw new ArgumentException(
-                $"ncsnpp expects x of shape (B, {Channels}, {ImageSize}, {ImageSize}), got ({string.Join(", ", x.shape)})");
+        NcsnppEnds.CheckInput(x, Channels, ImageSize, "ncsnpp");
         using var scope = NewDisposeScope();
         var p = _plan;
         var zemb = z_transform.call(z);
 
-        Tensor? temb = null;
-        if (p.Temb0 is not null && p.Temb1 is not null)
-        {
-            var emb = SinusoidalEmbedding.Compute(t, Options.Nf, dtype: x.dtype);
-            temb = p.Temb1.call(nn.functional.silu(p.Temb0.call(emb)));
-        }
+        var temb = p.Ends.TimeEmbedding(t, Options.Nf, x.dtype);
 
         if (!Options.Centered)
             x = 2 * x - 1.0;
@@ -179,17 +172,12 @@ public sealed class NcsnppGenerator : Denoiser
         Tensor h;
         foreach (var level in p.Down)
         {
-            for (var b = 0; b < level.Blocks.Length; b++)
-            {
-                h = level.Blocks[b].call(hs.Peek(), temb, zemb);
-                if (level.Attentions[b] is { } a) h = a.call(h);
-                hs.Push(h);
-            }
+            h = level.Blocks.Run(hs, temb, zemb);
             if (level.DownBlock is null) continue;
             h = level.DownBlock.call(hs.Peek(), temb, zemb);
             if (level.Combine is not null)
             {
-                pyramid = p.PyramidResample!.Downsample(pyramid!);
+                pyramid = p.PyramidResample!.call(pyramid!);
                 h = level.Combine.call(pyramid, h);
             }
             else if (level.PyramidDown is not null)
@@ -210,31 +198,20 @@ public sealed class NcsnppGenerator : Denoiser
         for (var i = p.Up.Length - 1; i >= 0; i--)
         {
             var level = p.Up[i];
-            foreach (var block in level.Blocks)
-                h = block.call(cat([h, hs.Pop()], 1), temb, zemb);
-            if (level.Attention is not null) h = level.Attention.call(h);
+            h = level.Blocks.Run(h, hs, temb, zemb);
             if (level.UpBlock is not null) h = level.UpBlock.call(h, temb, zemb);
         }
 
-        h = p.ConvOut.call(nn.functional.silu(p.OutNorm.call(h)));
-        var output = Options.NotUseTanh ? h : h.tanh();
-        return output.MoveToOuterDisposeScope();
+        return p.Ends.Head(h, Options.NotUseTanh).MoveToOuterDisposeScope();
     }
 
-    private sealed record DownLevel(ResnetBlockBigGANppAdagn[] Blocks, AttnBlockpp?[] Attentions,
+    private sealed record DownLevel(NcsnppDownBlocks Blocks,
                                     ResnetBlockBigGANppAdagn? DownBlock, Downsample? PyramidDown, Combine? Combine);
 
-    private sealed record UpLevel(ResnetBlockBigGANppAdagn[] Blocks, AttnBlockpp? Attention, ResnetBlockBigGANppAdagn? UpBlock);
-
-    /// <summary>The parameter-free pyramid downsample of <c>input_skip</c> (FIR or average pooling).</summary>
-    private sealed class FirOrNaive(bool fir, IReadOnlyList<double> kernel)
-    {
-        private readonly FirFilter? _fir = fir ? new FirFilter(kernel) : null;
-        public Tensor Downsample(Tensor x) => _fir?.Downsample2d(x) ?? NaiveResample.Downsample2d(x);
-    }
+    private sealed record UpLevel(NcsnppUpBlocks Blocks, ResnetBlockBigGANppAdagn? UpBlock);
 
     private sealed record Plan(
-        Linear? Temb0, Linear? Temb1, Conv2d ConvIn, DownLevel[] Down,
+        NcsnppEnds Ends, Conv2d ConvIn, DownLevel[] Down,
         ResnetBlockBigGANppAdagn Mid0, AttnBlockpp MidAttention, ResnetBlockBigGANppAdagn Mid1,
-        UpLevel[] Up, GroupNorm OutNorm, Conv2d ConvOut, bool UsesInputPyramid, FirOrNaive? PyramidResample);
+        UpLevel[] Up, bool UsesInputPyramid, Downsample? PyramidResample);
 }

@@ -113,7 +113,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
                 }
                 hsChannels.Push(inChannels);
             }
-            down[level] = new DownLevel(blocks, attns, downBlock, pyramidDown, combine);
+            down[level] = new DownLevel(new NcsnppDownBlocks(blocks, attns), downBlock, pyramidDown, combine);
         }
 
         inChannels = hsChannels.Peek();
@@ -133,7 +133,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
             }
             var levelAttn = attn.Contains(resolution) ? Add(AttnBlock(inChannels)) : null;
             var upBlock = level != 0 ? Add(ResamplingBlock(inChannels, Resampling.Up, highChannels.Pop())) : null;
-            up[level] = new UpLevel(blocks, levelAttn, upBlock);
+            up[level] = new UpLevel(new NcsnppUpBlocks(blocks, levelAttn), upBlock);
         }
         if (hsChannels.Count != 0 || highChannels.Count != 0)
             throw new InvalidOperationException("skip connections left over; the topology is inconsistent");
@@ -144,7 +144,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
         all_modules = nn.ModuleList(modules.ToArray());
         z_transform = MappingNetwork.Create(options.Nz, options.ZEmbDim, options.NMlp);
 
-        _plan = new Plan(temb0, temb1, convIn, down, mid0, midAttn, mid1, up, outNorm, convOut,
+        _plan = new Plan(new NcsnppEnds(temb0, temb1, outNorm, convOut), convIn, down, mid0, midAttn, mid1, up,
                          inputMode != "none", inputMode == "input_skip" ? new Downsample(channels, fir: options.Fir, firKernel: firKernel) : null);
         RegisterComponents();
     }
@@ -165,19 +165,12 @@ public sealed class WaveletNcsnppGenerator : Denoiser
     /// <returns>The predicted x_0, (B, C, H, W).</returns>
     public override Tensor forward(Tensor x, Tensor t, Tensor z)
     {
-        if (x.dim() != 4 || x.shape[1] != Channels || x.shape[2] != ImageSize || x.shape[3] != ImageSize)
-            throw new ArgumentException(
-                $"wavelet-ncsnpp expects x of shape (B, {Channels}, {ImageSize}, {ImageSize}), got ({string.Join(", ", x.shape)})");
+        NcsnppEnds.CheckInput(x, Channels, ImageSize, "wavelet-ncsnpp");
         using var scope = NewDisposeScope();
         var p = _plan;
         var zemb = z_transform.call(z);
 
-        Tensor? temb = null;
-        if (p.Temb0 is not null && p.Temb1 is not null)
-        {
-            var emb = SinusoidalEmbedding.Compute(t, Options.Nf, dtype: x.dtype);
-            temb = p.Temb1.call(nn.functional.silu(p.Temb0.call(emb)));
-        }
+        var temb = p.Ends.TimeEmbedding(t, Options.Nf, x.dtype);
 
         if (!Options.Centered)
             x = 2 * x - 1.0;
@@ -190,12 +183,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
         Tensor h;
         foreach (var level in p.Down)
         {
-            for (var b = 0; b < level.Blocks.Length; b++)
-            {
-                h = level.Blocks[b].call(hs.Peek(), temb, zemb);
-                if (level.Attentions[b] is { } a) h = a.call(h);
-                hs.Push(h);
-            }
+            h = level.Blocks.Run(hs, temb, zemb);
             if (level.DownBlock is null) continue;
             if (level.DownBlock is WaveletResnetBlockBigGANppAdagn wavelet)
             {
@@ -231,9 +219,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
         for (var i = p.Up.Length - 1; i >= 0; i--)
         {
             var level = p.Up[i];
-            foreach (var block in level.Blocks)
-                h = block.call(cat([h, hs.Pop()], 1), temb, zemb);
-            if (level.Attention is not null) h = level.Attention.call(h);
+            h = level.Blocks.Run(h, hs, temb, zemb);
             h = level.UpBlock switch
             {
                 null => h,
@@ -242,9 +228,7 @@ public sealed class WaveletNcsnppGenerator : Denoiser
             };
         }
 
-        h = p.ConvOut.call(nn.functional.silu(p.OutNorm.call(h)));
-        var output = Options.NotUseTanh ? h : h.tanh();
-        return output.MoveToOuterDisposeScope();
+        return p.Ends.Head(h, Options.NotUseTanh).MoveToOuterDisposeScope();
     }
 
     /// <summary>IDWT(2·block(LL/2), LH, HL, HH): the block works at half the resolution on the low band only.</summary>
@@ -255,13 +239,13 @@ public sealed class WaveletNcsnppGenerator : Denoiser
         return HaarWavelet.FromBands(low * 2.0, lh, hl, hh);
     }
 
-    private sealed record DownLevel(ResnetBlockBigGANppAdagn[] Blocks, AttnBlockpp?[] Attentions,
+    private sealed record DownLevel(NcsnppDownBlocks Blocks,
                                     nn.Module? DownBlock, nn.Module<Tensor, Tensor>? PyramidDown, Combine? Combine);
 
-    private sealed record UpLevel(ResnetBlockBigGANppAdagn[] Blocks, AttnBlockpp? Attention, nn.Module? UpBlock);
+    private sealed record UpLevel(NcsnppUpBlocks Blocks, nn.Module? UpBlock);
 
     private sealed record Plan(
-        Linear? Temb0, Linear? Temb1, Conv2d ConvIn, DownLevel[] Down,
+        NcsnppEnds Ends, Conv2d ConvIn, DownLevel[] Down,
         ResnetBlockBigGANppAdagn Mid0, AttnBlockpp MidAttention, ResnetBlockBigGANppAdagn Mid1,
-        UpLevel[] Up, GroupNorm OutNorm, Conv2d ConvOut, bool UsesInputPyramid, Downsample? PyramidResample);
+        UpLevel[] Up, bool UsesInputPyramid, Downsample? PyramidResample);
 }

@@ -49,36 +49,21 @@ public static class CheckpointFile
         IEnumerable<(string Name, TorchSharp.Modules.OptimizerHelper Optimizer)> optimizers,
         IEnumerable<(string Name, Generator Generator)> generators)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        string temp = $"{path}.tmp-{Environment.ProcessId}";
-        try
+        WriteAtomically(path, zip =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            WriteText(zip, RecipeEntry, recipeToml);
+            WriteText(zip, MetaEntry, JsonSerializer.Serialize(meta, Json));
+            foreach (var (name, module) in modules)
+                WriteBinary(zip, $"modules/{name}.bin", w => module.save(w));
+            foreach (var (name, optimizer) in optimizers)
+                WriteBinary(zip, $"optimizers/{name}.bin", w => optimizer.save_state_dict(w));
+            foreach (var (name, generator) in generators)
             {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    WriteText(zip, RecipeEntry, recipeToml);
-                    WriteText(zip, MetaEntry, JsonSerializer.Serialize(meta, Json));
-                    foreach (var (name, module) in modules)
-                        WriteBinary(zip, $"modules/{name}.bin", w => module.save(w));
-                    foreach (var (name, optimizer) in optimizers)
-                        WriteBinary(zip, $"optimizers/{name}.bin", w => optimizer.save_state_dict(w));
-                    foreach (var (name, generator) in generators)
-                    {
-                        using var state = generator.get_state();
-                        var bytes = state.data<byte>().ToArray();
-                        WriteBinary(zip, $"rng/{name}.bin", w => w.Write(bytes));
-                    }
-                }
-                file.Flush(flushToDisk: true);
+                using var state = generator.get_state();
+                var bytes = state.data<byte>().ToArray();
+                WriteBinary(zip, $"rng/{name}.bin", w => w.Write(bytes));
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+        });
     }
 
     /// <summary>
@@ -91,28 +76,13 @@ public static class CheckpointFile
         var kept = modules.Where(source.HasModule).ToList();
         if (kept.Count == 0)
             throw new CheckpointException($"{sourcePath}: none of the modules {string.Join(", ", modules)} is in the checkpoint.");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destinationPath))!);
-        string temp = $"{destinationPath}.tmp-{Environment.ProcessId}";
-        try
+        WriteAtomically(destinationPath, zip =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
-                {
-                    WriteText(zip, RecipeEntry, recipeToml);
-                    WriteText(zip, MetaEntry, JsonSerializer.Serialize(source.Meta, Json));
-                    foreach (var name in kept)
-                        WriteBinary(zip, $"modules/{name}.bin", w => source.CopyModuleBytes(name, w.BaseStream));
-                }
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, destinationPath, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
-        }
+            WriteText(zip, RecipeEntry, recipeToml);
+            WriteText(zip, MetaEntry, JsonSerializer.Serialize(source.Meta, Json));
+            foreach (var name in kept)
+                WriteBinary(zip, $"modules/{name}.bin", w => source.CopyModuleBytes(name, w.BaseStream));
+        });
         return kept;
     }
 
@@ -127,6 +97,27 @@ public static class CheckpointFile
         catch (InvalidDataException e)
         {
             throw new CheckpointException($"{path}: not a valid LddGan checkpoint (the zip container is damaged or truncated: {e.Message}).", e);
+        }
+    }
+
+    /// <summary>Writes the zip to a temporary file, flushes it to disk, then renames it over <paramref name="path"/>: a reader never sees half a file.</summary>
+    private static void WriteAtomically(string path, Action<ZipArchive> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temp = $"{path}.tmp-{Environment.ProcessId}";
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true)) write(zip);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
         }
     }
 
