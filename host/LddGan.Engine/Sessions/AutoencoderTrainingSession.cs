@@ -52,11 +52,12 @@ public sealed class AutoencoderTrainingSession : IDisposable
         _observer = observer;
         _plugins = plugins;
         RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
-        if (options.Resume)
-            throw new RunSetupException("--resume is not supported for autoencoder runs yet; start a new run with --output <dir>. Nothing was changed.");
-        if (File.Exists(CheckpointPath))
+        if (!options.Resume && File.Exists(CheckpointPath))
             throw new RunSetupException(
-                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --output <dir> (or [output] dir) to start a new run; nothing was changed.");
+                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --resume to continue that run, " +
+                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
+        if (options.Resume && !File.Exists(CheckpointPath))
+            throw new RunSetupException($"--resume: no checkpoint at {CheckpointPath} to continue from.");
 
         if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
         _device = DeviceSelection.Resolve(recipe.Device);
@@ -73,6 +74,26 @@ public sealed class AutoencoderTrainingSession : IDisposable
             builder.Build<ImageDiscriminator>(recipe.ImageDiscriminator, context),
             builder.Build<PerceptualLoss>(recipe.Perceptual, context));
         _trainer = new AutoencoderTrainer(_components, recipe.Train, _rng, _device);
+        if (options.Resume) RestoreFrom(CheckpointPath);
+    }
+
+    private void RestoreFrom(string path)
+    {
+        using var reader = CheckpointFile.Open(path);
+        var meta = reader.Meta;
+        if (meta.DataShape != _dataShape)
+            throw new CheckpointException($"{path}: trained on data of shape {meta.DataShape}, but the recipe's dataset yields {_dataShape}.");
+        if (!reader.HasModule("autoencoder") || !reader.HasModule("image_discriminator"))
+            throw new CheckpointException($"{path}: not an autoencoder training checkpoint (no autoencoder/image_discriminator state); a release copy cannot be resumed.");
+        reader.LoadModule("autoencoder", _components.Autoencoder);
+        reader.LoadModule("image_discriminator", _components.Discriminator);
+        reader.LoadOptimizer("autoencoder", _trainer.OptimizerAutoencoder);
+        reader.LoadOptimizer("image_discriminator", _trainer.OptimizerDiscriminator);
+        foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
+        _trainer.RestorePosition(new TrainerPosition(meta.GlobalStep, meta.Epoch, meta.BatchInEpoch,
+            meta.DataOrderAtEpochStart is { } s ? Convert.FromBase64String(s) : null));
+        _latentMaxAbs = meta.LatentMaxAbs;
+        _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
     }
 
     /// <summary>Trains until the budget is spent, then evaluates. Ctrl+C (cancellation) saves a checkpoint first.</summary>
@@ -81,9 +102,9 @@ public sealed class AutoencoderTrainingSession : IDisposable
         RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
 
         using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
-        long total = _trainer.TotalSteps;
+        long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
         long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
-        _observer.Started(new TrainingPlan(RunDirectory, 0, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
+        _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
         var train = _recipe.Train;
         var clock = Stopwatch.StartNew();
         try
@@ -91,10 +112,10 @@ public sealed class AutoencoderTrainingSession : IDisposable
             _trainer.Run(l =>
             {
                 long step = _trainer.GlobalStep;
-                double perStep = clock.Elapsed.TotalSeconds / step;
+                double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
                 // The console shows D = hinge loss and G = the autoencoder's total loss.
                 var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
-                var report = new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, step * train.BatchSize / clock.Elapsed.TotalSeconds,
+                var report = new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, (step - startStep) * train.BatchSize / clock.Elapsed.TotalSeconds,
                                             clock.Elapsed, TimeSpan.FromSeconds(perStep * (total - step)));
                 _observer.Stepped(report);
                 if (step % train.LogEvery == 0 || step == total)
@@ -112,7 +133,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         catch (OperationCanceledException)
         {
             SaveCheckpoint();
-            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath}.");
+            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath} (continue with --resume).");
             throw;
         }
         WritePreview("final.png");
@@ -137,8 +158,10 @@ public sealed class AutoencoderTrainingSession : IDisposable
         {
             FrameworkVersion = typeof(AutoencoderTrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
             Created = DateTimeOffset.UtcNow,
-            GlobalStep = _trainer.GlobalStep,
-            Epoch = _trainer.Epoch,
+            GlobalStep = _trainer.Position.GlobalStep,
+            Epoch = _trainer.Position.Epoch,
+            BatchInEpoch = _trainer.Position.BatchInEpoch,
+            DataOrderAtEpochStart = _trainer.Position.DataOrderAtEpochStart is { } order ? Convert.ToBase64String(order) : null,
             DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
             LatentMaxAbs = _latentMaxAbs,
         };

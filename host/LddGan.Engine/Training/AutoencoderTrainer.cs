@@ -34,6 +34,7 @@ public sealed class AutoencoderTrainer : IDisposable
     private readonly Device _device;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerAe;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
+    private readonly ResumableEpochOrder _epochOrder;
 
     public AutoencoderTrainer(AutoencoderComponents components, AutoencoderTrainingOptions options, RandomStreams rng, Device device)
     {
@@ -41,6 +42,7 @@ public sealed class AutoencoderTrainer : IDisposable
         _options = options;
         _rng = rng;
         _device = device;
+        _epochOrder = new ResumableEpochOrder(rng.DataOrder);
         _optimizerAe = optim.Adam(_c.Autoencoder.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _c.Perceptual.eval();
@@ -49,6 +51,18 @@ public sealed class AutoencoderTrainer : IDisposable
 
     public long GlobalStep { get; private set; }
     public int Epoch { get; private set; }
+    public int BatchInEpoch { get; private set; }
+
+    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _epochOrder.StateAtEpochStart);
+
+    /// <summary>Continues a run from a checkpoint's position (weights, optimisers and streams are restored by the session).</summary>
+    public void RestorePosition(TrainerPosition position)
+    {
+        GlobalStep = position.GlobalStep;
+        Epoch = position.Epoch;
+        BatchInEpoch = position.BatchInEpoch;
+        _epochOrder.StateAtEpochStart = position.DataOrderAtEpochStart;
+    }
     public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
@@ -63,20 +77,25 @@ public sealed class AutoencoderTrainer : IDisposable
         _c.Discriminator.train();
         while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
         {
-            long[] order;
-            using (var permutation = randperm(_c.Dataset.Count, generator: _rng.DataOrder)) order = permutation.data<long>().ToArray();
-            for (var batchIndex = 0; batchIndex < BatchesPerEpoch && GlobalStep < TotalSteps; batchIndex++)
+            long[] order = _epochOrder.Permutation(_c.Dataset.Count);
+            for (; BatchInEpoch < BatchesPerEpoch && GlobalStep < TotalSteps; )
             {
                 cancellation.ThrowIfCancellationRequested();
                 AutoencoderStepLosses losses;
                 using (NewDisposeScope())
                 {
-                    using var batch = _c.Dataset.GetBatch(order.AsSpan(batchIndex * _options.BatchSize, _options.BatchSize), _rng.Augmentation);
+                    using var batch = _c.Dataset.GetBatch(order.AsSpan(BatchInEpoch * _options.BatchSize, _options.BatchSize), _rng.Augmentation);
                     losses = TrainStep(batch.to(_device));
                 }
+                BatchInEpoch++;
                 afterStep(losses);
             }
-            Epoch++;
+            if (BatchInEpoch >= BatchesPerEpoch)
+            {
+                Epoch++;
+                BatchInEpoch = 0;
+                _epochOrder.EpochFinished();
+            }
         }
     }
 

@@ -7,7 +7,6 @@ using static TorchSharp.torch.nn.functional;
 namespace LddGan.Engine.Training;
 
 /// <summary>Where the trainer stands; everything needed, with the weights and optimisers, to resume exactly.</summary>
-public sealed record TrainerPosition(long GlobalStep, int Epoch, int BatchInEpoch, byte[]? DataOrderAtEpochStart);
 
 /// <summary>
 /// The training algorithm of denoising diffusion GANs (Xiao et al. 2022, Alg. 1; the official train_ddgan.py):
@@ -24,13 +23,14 @@ public sealed class DiffusionGanTrainer : IDisposable
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerG;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
     private readonly ExponentialMovingAverage? _ema;
-    private byte[]? _dataOrderAtEpochStart;
+    private readonly ResumableEpochOrder _epochOrder;
 
     public DiffusionGanTrainer(TrainingComponents components, TrainingOptions options, RandomStreams rng, Device device)
     {
         _c = components;
         _options = options;
         _rng = rng;
+        _epochOrder = new ResumableEpochOrder(rng.DataOrder);
         _device = device;
         _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
@@ -57,14 +57,14 @@ public sealed class DiffusionGanTrainer : IDisposable
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
-    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _dataOrderAtEpochStart);
+    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _epochOrder.StateAtEpochStart);
 
     public void RestorePosition(TrainerPosition position)
     {
         GlobalStep = position.GlobalStep;
         Epoch = position.Epoch;
         BatchInEpoch = position.BatchInEpoch;
-        _dataOrderAtEpochStart = position.DataOrderAtEpochStart;
+        _epochOrder.StateAtEpochStart = position.DataOrderAtEpochStart;
     }
 
     /// <summary>
@@ -80,7 +80,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
         {
             SetLearningRates(Epoch);
-            long[] order = EpochOrder();
+            long[] order = _epochOrder.Permutation(_c.Dataset.Count);
             for (; BatchInEpoch < BatchesPerEpoch && GlobalStep < TotalSteps; )
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -100,7 +100,7 @@ public sealed class DiffusionGanTrainer : IDisposable
             {
                 Epoch++;
                 BatchInEpoch = 0;
-                _dataOrderAtEpochStart = null;
+                _epochOrder.EpochFinished();
             }
         }
     }
@@ -185,23 +185,6 @@ public sealed class DiffusionGanTrainer : IDisposable
             if (double.IsInfinity(value) || (double.IsNaN(value) && name != "R1 penalty"))
                 throw new TrainingDivergedException(GlobalStep, name, value);
         if (!double.IsNaN(l.R1) && !double.IsFinite(l.R1)) throw new TrainingDivergedException(GlobalStep, "R1 penalty", l.R1);
-    }
-
-    private long[] EpochOrder()
-    {
-        // Remember the data-order stream at the start of the epoch, so a resumed run rebuilds the same permutation.
-        if (_dataOrderAtEpochStart is null)
-        {
-            using var state = _rng.DataOrder.get_state();
-            _dataOrderAtEpochStart = state.data<byte>().ToArray();
-        }
-        else
-        {
-            using var state = torch.tensor(_dataOrderAtEpochStart);
-            _rng.DataOrder.set_state(state);
-        }
-        using var permutation = randperm(_c.Dataset.Count, generator: _rng.DataOrder);
-        return permutation.data<long>().ToArray();
     }
 
     private void SetLearningRates(int epoch)

@@ -100,6 +100,34 @@ public sealed class LddganPipelineTests
         """;
 
     [Test]
+    public void AResumedAutoencoderRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    {
+        // 64 images / batch 16 = 4 steps per epoch; 2 epochs; the split run stops mid-epoch 2, after the discriminator joined.
+        string Toml(int maxSteps) => AutoencoderToml.Replace("num_epochs = 1", $"num_epochs = 2\nmax_steps = {maxSteps}");
+        AutoencoderTrainingSession Session(int maxSteps, string name, bool resume) =>
+            new(new AutoencoderRecipeLoader(_catalog).Parse(Toml(maxSteps), "tiny-ae.toml"), _catalog, [],
+                new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, name), Resume = resume }, new TextTrainingObserver(TextWriter.Null));
+        static Dictionary<string, float[]> Weights(TorchSharp.torch.nn.Module m) =>
+            m.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray());
+
+        Dictionary<string, float[]> uninterrupted, resumed;
+        using (var full = Session(8, "full", resume: false))
+        {
+            full.Run();
+            uninterrupted = Weights(full.Components.Autoencoder);
+        }
+        using (var first = Session(6, "split", resume: false)) first.Run();
+        using (var second = Session(8, "split", resume: true))
+        {
+            second.Run();
+            resumed = Weights(second.Components.Autoencoder);
+        }
+        Assert.That(resumed.Keys, Is.EquivalentTo(uninterrupted.Keys));
+        foreach (var key in uninterrupted.Keys) Assert.That(resumed[key], Is.EqualTo(uninterrupted[key]), key);
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "split", "metrics.jsonl")), Has.Length.EqualTo(8), "6 steps, then 2 more after the resume");
+    }
+
+    [Test]
     public void AutoencoderThenDiffusionGanInItsLatentSpace()
     {
         // Stage 1: the autoencoder.
