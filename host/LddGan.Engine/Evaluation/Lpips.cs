@@ -211,3 +211,58 @@ public sealed class Vgg16Slices : nn.Module<Tensor, Tensor[]>
         return null;
     }
 }
+
+/// <summary>Options of the <c>lpips</c> perceptual loss.</summary>
+public sealed record LpipsOptions : IValidatableOptions
+{
+    /// <summary>
+    /// Weight files, read in order (safetensors or torch.save zip; see docs/interop.md): e.g. torchvision's VGG16
+    /// (<c>features.N.*</c>) and LPIPS's linear layers (<c>linK.model.1.weight</c>), or one file with taming's LPIPS keys.
+    /// </summary>
+    public string[] Weights { get; init; } = [];
+
+    public IEnumerable<string> Validate()
+    {
+        if (Weights.Length == 0)
+            yield return "weights must list the LPIPS weight file(s): VGG16 features and the LPIPS linear layers (no download is possible here; see docs/interop.md)";
+    }
+}
+
+[Component(ComponentKind.PerceptualLoss, "lpips",
+    Description = "LPIPS (VGG16) as VQGAN trains with it, from user-supplied weights (torchvision VGG16 + LPIPS lin layers, safetensors or .pth).")]
+public sealed class LpipsFactory : ComponentFactory<LpipsOptions, Lpips>
+{
+    public override Lpips Create(LpipsOptions options, ComponentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var lpips = new Lpips();
+        var sources = new List<Dictionary<string, Tensor>>();
+        try
+        {
+            foreach (var file in options.Weights)
+            {
+                try { sources.Add(Interop.StateDictFile.Read(file)); }
+                catch (Exception e) when (e is FileNotFoundException or Interop.InteropException)
+                {
+                    throw new ArgumentException($"[perceptual] weights: {e.Message}", e);
+                }
+            }
+            var report = lpips.LoadWeights([.. sources]);
+            if (!report.IsComplete)
+                throw new ArgumentException(
+                    $"[perceptual] weights ({string.Join(", ", options.Weights)}) do not hold all LPIPS weights: {report.Describe()}. " +
+                    "Expected torchvision VGG16 keys (features.N.weight/bias) or taming LPIPS keys (net.sliceK.N.*), and lin0..lin4.model.1.weight.");
+        }
+        catch
+        {
+            lpips.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var source in sources) foreach (var t in source.Values) t.Dispose();
+        }
+        if (context.Device.type != TorchSharp.DeviceType.CPU) lpips.to(context.Device);
+        return lpips;
+    }
+}

@@ -88,4 +88,36 @@ public sealed class LpipsTests
         var wrong = lpips.LoadWeights(new Dictionary<string, Tensor> { ["net.slice1.0.weight"] = zeros(64, 1, 3, 3) });
         Assert.That(wrong.ShapeMismatches.Single(), Does.Contain("net.slice1.0.weight").And.Contain("64, 1, 3, 3"));
     }
+
+    [Test]
+    public void TheLpipsComponentLoadsUserWeightFilesAndNamesWhatIsMissing()
+    {
+        var dir = Directory.CreateTempSubdirectory("lpips-weights-").FullName;
+        try
+        {
+            using var source = FormulaLpips();
+            var state = source.state_dict();
+            // torchvision's VGG16 file (features.N.*) and LPIPS's lin file, as a user would have them.
+            var vgg = state.Where(kv => kv.Key.StartsWith("net.")).Select(kv => (Name: "features." + kv.Key.Split('.', 3)[2], kv.Value)).ToList();
+            var lin = state.Where(kv => kv.Key.StartsWith("lin")).Select(kv => (kv.Key, kv.Value)).ToList();
+            string vggFile = Path.Combine(dir, "vgg16.safetensors"), linFile = Path.Combine(dir, "lpips-lin.safetensors");
+            LddGan.Engine.Interop.SafetensorsFile.Write(vggFile, vgg);
+            LddGan.Engine.Interop.SafetensorsFile.Write(linFile, lin);
+            var context = new LddGan.Abstractions.ComponentContext(new(1, 32, 32), new(1, 32, 32), 0, CPU);
+
+            using (var loaded = new LpipsFactory().Create(new LpipsOptions { Weights = [vggFile, linFile] }, context))
+            {
+                var loadedState = loaded.state_dict();
+                foreach (var (key, value) in state) Assert.That(loadedState[key].equal(value).all().item<bool>(), Is.True, key);
+            }
+            var e = Assert.Throws<ArgumentException>(() => new LpipsFactory().Create(new LpipsOptions { Weights = [vggFile] }, context));
+            Assert.That(e!.Message, Does.Contain("vgg16.safetensors").And.Contain("missing: lin0.model.1.weight"));
+            var missing = Assert.Throws<ArgumentException>(() => new LpipsFactory().Create(new LpipsOptions { Weights = [Path.Combine(dir, "none.pth")] }, context));
+            Assert.That(missing!.Message, Does.Contain("[perceptual] weights").And.Contain("none.pth"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
