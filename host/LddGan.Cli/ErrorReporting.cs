@@ -25,6 +25,8 @@ public static class ErrorReporting
         catch (ComponentResolutionException e) { return Fail("component", e.Message); }
         catch (LddGan.Engine.Plugins.PluginLoadException e) { return Fail("plugin", e.Message); }
         catch (CheckpointException e) { return Fail("checkpoint", e.Message); }
+        catch (LddGan.Engine.Interop.ImportException e) { return Fail("import", e.Message); }
+        catch (LddGan.Engine.Interop.InteropException e) { return Fail("checkpoint", e.Message); }
         catch (DatasetException e) { return Fail("data", e.Message); }
         catch (RunSetupException e) { return Fail("run", e.Message); }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }

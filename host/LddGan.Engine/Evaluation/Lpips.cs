@@ -1,4 +1,5 @@
 using LddGan.Abstractions;
+using LddGan.Engine.Interop;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -100,23 +101,6 @@ public sealed class Lpips : PerceptualLoss
     };
 
     private static Tensor UnitNormalise(Tensor x) => x / (x.square().sum(1, keepdim: true).sqrt() + 1e-10);
-}
-
-/// <summary>Result of <see cref="Lpips.LoadWeights"/>: what was copied and what did not fit.</summary>
-public sealed record LoadReport(int Loaded, IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> ShapeMismatches)
-{
-    public bool IsComplete => Missing.Count == 0 && ShapeMismatches.Count == 0;
-
-    public string Describe(int limit = 8)
-    {
-        static string List(IReadOnlyList<string> items, int limit) =>
-            string.Join(", ", items.Take(limit)) + (items.Count > limit ? $" … ({items.Count} in all)" : "");
-        var parts = new List<string> { $"{Loaded} tensors loaded" };
-        if (Missing.Count > 0) parts.Add($"missing: {List(Missing, limit)}");
-        if (ShapeMismatches.Count > 0) parts.Add($"shape mismatches: {List(ShapeMismatches, limit)}");
-        if (Unexpected.Count > 0) parts.Add($"unexpected (ignored): {List(Unexpected, limit)}");
-        return string.Join("; ", parts);
-    }
 }
 
 /// <summary>LPIPS's input normalisation: (x − shift) / scale with ImageNet-derived constants for inputs in [−1, 1].</summary>
