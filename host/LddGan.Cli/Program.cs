@@ -18,6 +18,8 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     RunCommand.Create(pluginsOption),
     SchemaCommand.Create(pluginsOption),
     ExportCommand.Create(pluginsOption),
+    EvalCommand.Create(pluginsOption),
+    BenchCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();
