@@ -43,6 +43,9 @@ public sealed class BenchmarkModel : IDisposable
     public static BenchmarkModel Load(string checkpointOrRecipe, ComponentCatalog catalog, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
+        if (!File.Exists(checkpointOrRecipe) && !Directory.Exists(checkpointOrRecipe))
+            throw new LddGan.Engine.Evaluation.EvaluationException(
+                $"{checkpointOrRecipe}: not found. Pass a checkpoint (.ckpt), a run directory (runs/<name>) or a diffusion-GAN recipe (.toml).");
         if (checkpointOrRecipe.EndsWith(".toml", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpointOrRecipe))
             return FromRecipe(checkpointOrRecipe, catalog, device);
         var session = new SamplingSession(checkpointOrRecipe, catalog, device);
