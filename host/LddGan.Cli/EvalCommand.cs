@@ -87,6 +87,7 @@ public static class EvalCommand
             if (!_tasks.TryGetValue(value.Stage, out var task))
                 _tasks[value.Stage] = task = context.AddTask(value.Stage, maxValue: Math.Max(1, value.Total));
             task.Value = value.Done;
+            if (value.Done >= value.Total) task.StopTask();   // stops its clock while the next stage runs
         }
     }
 
