@@ -19,6 +19,8 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     SchemaCommand.Create(pluginsOption),
     ExportCommand.Create(pluginsOption),
     ImportCommand.Create(pluginsOption),
+    EvalCommand.Create(pluginsOption),
+    BenchCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

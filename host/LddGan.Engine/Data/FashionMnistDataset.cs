@@ -61,6 +61,9 @@ public sealed class FashionMnistDataset : IDataset
     public static bool IsInstalled(string path) =>
         new[] { "train", "test" }.All(split => FileNames(split).All(name => Find(path, name) is not null));
 
+    /// <summary>The images file of a split (gzip or raw) in <paramref name="folder"/>; a clear error when it is missing.</summary>
+    public static string ImagesFile(string folder, string split) => LocateFiles(folder, split).Images;
+
     /// <summary>The labels at <paramref name="indices"/> as an int64 tensor of shape (B).</summary>
     public Tensor GetLabels(ReadOnlySpan<long> indices)
     {

@@ -11,29 +11,41 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     /// <summary>Samples <paramref name="count"/> items in batches; returns decoded data on the CPU, in [-1, 1].</summary>
     public Tensor Generate(Denoiser generator, int count, long seed, int batchSize = 100)
     {
+        var parts = GenerateBatches(generator, count, seed, batchSize).ToList();
+        var all = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>
+    /// The same samples as <see cref="Generate"/> (one noise stream seeded by <paramref name="seed"/>), handed out one
+    /// decoded batch at a time (on the CPU, owned by the caller), so a consumer can process and drop them as they come.
+    /// </summary>
+    public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
         using var rng = new Generator((ulong)seed, device);
         var sampler = new ReverseSampler(process);
-        var parts = new List<Tensor>();
         bool wasTraining = generator.training;
         generator.eval();
         try
         {
             for (int done = 0; done < count; done += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                int n = Math.Min(batchSize, count - done);
-                using var _ = no_grad();
-                var latents = sampler.Sample(generator, latentShape, n, device, rng);
-                parts.Add(latentSpace.Decode(latents).cpu().MoveToOuterDisposeScope());
-            }
+                yield return SampleBatch(sampler, generator, Math.Min(batchSize, count - done), rng);
         }
         finally
         {
             if (wasTraining) generator.train();
         }
-        var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
+    }
+
+    // Its own method, so no dispose scope stays open across the iterator's yields.
+    private Tensor SampleBatch(ReverseSampler sampler, Denoiser generator, int n, Generator rng)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var latents = sampler.Sample(generator, latentShape, n, device, rng);
+        return latentSpace.Decode(latents).cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>Writes images as a grid PNG, or 2-D points as a scatter plot.</summary>

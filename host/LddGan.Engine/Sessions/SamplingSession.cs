@@ -57,6 +57,9 @@ public sealed class SamplingSession : IDisposable
 
     public Tensor Generate(int count, long seed, int batchSize) => _renderer.Generate(_generator, count, seed, batchSize);
 
+    /// <summary>The samples of <see cref="Generate"/>, one decoded CPU batch at a time.</summary>
+    public IEnumerable<Tensor> GenerateBatches(int count, long seed, int batchSize) => _renderer.GenerateBatches(_generator, count, seed, batchSize);
+
     public void Dispose()
     {
         _generator.Dispose();

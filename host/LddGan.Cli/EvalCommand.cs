@@ -1,0 +1,102 @@
+using System.CommandLine;
+using LddGan.Engine.Evaluation;
+using Spectre.Console;
+
+namespace LddGan.Cli;
+
+public static class EvalCommand
+{
+    public static Command Create(Option<string[]> plugins)
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A .ckpt file, or a run directory (uses its checkpoints/latest.ckpt)." };
+        var n = new Option<int>("--n") { Description = "Samples to generate, and real reference images (the first n of the split).", DefaultValueFactory = _ => 10_000 };
+        var batch = new Option<int>("--batch") { Description = "Samples generated (and images featurised) per batch.", DefaultValueFactory = _ => 250 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise.", DefaultValueFactory = _ => 0 };
+        var features = new Option<string>("--features") { Description = $"Feature extractor: {string.Join(", ", FeatureExtractors.Names)}.", DefaultValueFactory = _ => FeatureNetExtractor.ExtractorName };
+        var split = new Option<string>("--split") { Description = "Reference split: test or train.", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("test", "train");
+        var weights = new Option<string?>("--feature-weights") { Description = $"Feature network weights (default: {FeatureNetExtractor.DefaultWeights}, looked up from the working directory upwards)." };
+        var cache = new Option<string?>("--cache") { Description = "Folder for cached real-data features (default: $LDDGAN_CACHE/eval, else runs/.cache/eval)." };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: the recipe's device)." };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the JSON report (default: eval.json in the run directory, else <checkpoint>.eval.json beside it)." };
+        var command = new Command("eval", "Evaluate a checkpoint: FID in the feature network's space (FID-FMNIST), precision and recall (k = 3) against the dataset, NFE; writes eval.json.")
+        {
+            checkpoint, n, batch, seed, features, split, weights, cache, device, output,
+        };
+        command.SetAction(parse => ErrorReporting.Run(() =>
+        {
+            string target = parse.GetRequiredValue(checkpoint);
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(target));
+            var options = new EvaluationOptions
+            {
+                Count = parse.GetValue(n),
+                BatchSize = parse.GetValue(batch),
+                Seed = parse.GetValue(seed),
+                Features = parse.GetValue(features)!,
+                Split = parse.GetValue(split)!,
+                FeatureWeights = parse.GetValue(weights),
+                CacheFolder = parse.GetValue(cache),
+                Device = parse.GetValue(device),
+            };
+            var runner = new EvaluationRunner(host.Catalog);
+            var report = WithProgress(progress => runner.Run(target, options, progress));
+            string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target, report.Checkpoint));
+            report.Save(path);
+            Print(report, path);
+            return ErrorReporting.Ok;
+        }));
+        return command;
+    }
+
+    private static EvaluationReport WithProgress(Func<IProgress<EvaluationProgress>?, EvaluationReport> run)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsOutputRedirected)
+            return run(new LineProgress());
+        EvaluationReport? report = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                     new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx => report = run(new BarProgress(ctx)));
+        return report!;
+    }
+
+    private static void Print(EvaluationReport r, string path)
+    {
+        var table = new Table().AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        string featureName = r.Features == FeatureNetExtractor.ExtractorName ? "FID-FMNIST" : $"FID ({r.Features})";
+        table.AddRow(featureName, $"{r.Fid:F3}{(r.FidEpsilonFallback ? " (ε·I fallback)" : "")}");
+        table.AddRow($"precision (k = {r.K})", $"{r.Precision:F4}");
+        table.AddRow($"recall (k = {r.K})", $"{r.Recall:F4}");
+        table.AddRow("NFE", r.Nfe.ToString());
+        table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0})");
+        table.AddRow("reference", $"{r.ReferenceImages:N0} {Markup.Escape(r.Dataset)} {r.Split} images{(r.ReferenceFromCache ? " (cached features)" : "")}");
+        table.AddRow("sampling + features", $"{r.SamplingSeconds:F1} s");
+        table.AddRow("total", $"{r.TotalSeconds:F1} s on {Markup.Escape(r.Device)}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"report → [bold]{Markup.Escape(path)}[/]");
+    }
+
+    /// <summary>One Spectre task per stage.</summary>
+    private sealed class BarProgress(ProgressContext context) : IProgress<EvaluationProgress>
+    {
+        private readonly Dictionary<string, ProgressTask> _tasks = [];
+
+        public void Report(EvaluationProgress value)
+        {
+            if (!_tasks.TryGetValue(value.Stage, out var task))
+                _tasks[value.Stage] = task = context.AddTask(value.Stage, maxValue: Math.Max(1, value.Total));
+            task.Value = value.Done;
+            if (value.Done >= value.Total) task.StopTask();   // stops its clock while the next stage runs
+        }
+    }
+
+    /// <summary>Redirected output: a line per stage at its start and end.</summary>
+    private sealed class LineProgress : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value)
+        {
+            if (value.Done == 0 || value.Done == value.Total) Console.WriteLine($"{value.Stage}: {value.Done:N0}/{value.Total:N0}");
+        }
+    }
+}
