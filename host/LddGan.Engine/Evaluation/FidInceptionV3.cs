@@ -17,7 +17,7 @@ namespace LddGan.Engine.Evaluation;
 ///           → global average pool                                                                  2048
 /// </code>
 /// </summary>
-public sealed class FidInceptionV3 : nn.Module<Tensor, Tensor>
+public sealed class FidInceptionV3 : nn.Module<Tensor, Tensor>, IFeatureExtractor
 {
     /// <summary>pytorch-fid resizes every image to this side length before the network.</summary>
     public const int InputSize = 299;
@@ -71,6 +71,34 @@ public sealed class FidInceptionV3 : nn.Module<Tensor, Tensor>
 
     /// <summary>Feature length (2048).</summary>
     public int Dim => FeatureDim;
+
+    /// <summary>Identifies the loaded weights for the reference-feature cache (the weight file's SHA-256 once loaded from a file).</summary>
+    public string Fingerprint { get; private set; } = "inception:unloaded";
+
+    /// <summary>
+    /// Loads pytorch-fid's weights from a user's file (safetensors, or a torch.save zip read without running code; see
+    /// docs/evaluation-inception.md for the name and the conversion) and moves the network to <paramref name="device"/>.
+    /// </summary>
+    public static FidInceptionV3 FromFile(string weightsPath, Device? device = null)
+    {
+        string path = Path.GetFullPath(weightsPath);
+        var network = new FidInceptionV3();
+        try
+        {
+            var weights = Interop.StateDictFile.Read(path);
+            try { network.LoadWeights(weights, path); }
+            finally { foreach (var t in weights.Values) t.Dispose(); }
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        using (var stream = File.OpenRead(path))
+            network.Fingerprint = "sha256:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
+        if (device is not null && device.type != DeviceType.CPU) network.to(device);
+        return network;
+    }
 
     /// <summary>
     /// Pool3 features of framework images: (B, 1 or 3, H, W) in [-1, 1] → (B, 2048) float32 on this network's device.
