@@ -22,7 +22,7 @@ public static class ExportCommand
             Description = "For a run in an autoencoder latent space: the (exported) autoencoder checkpoint the copy should point to; " +
                           "the scale factor in use is written into its recipe.",
         };
-        var command = new Command("export", "Write a small release copy of a checkpoint: recipe and sampling weights only.") { source, output, autoencoder };
+        var command = new Command("export", "Write a small release copy of a checkpoint: recipe and sampling weights only (-o NAME.safetensors: the generator's state dict as safetensors, for exchange).") { source, output, autoencoder };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             string path = SamplingSession.ResolveCheckpointPath(parse.GetRequiredValue(source));
@@ -53,10 +53,22 @@ public static class ExportCommand
                 using (var reader = CheckpointFile.Open(path)) if (reader.HasModule("generator_ema")) modules = ["generator_ema"];
                 recipeToml = recipe.ToToml($"Release copy of run '{recipe.Name}' (lddgan export): sampling weights only.");
             }
+            if (destination.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+                return ExportSafetensors(path, destination, recipeToml, modules, host);
             var kept = CheckpointFile.SaveRelease(path, destination, recipeToml, modules);
             AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(destination)}[/] ({new FileInfo(destination).Length / 1024.0 / 1024.0:F2} MB; modules: {string.Join(", ", kept)})");
             return ErrorReporting.Ok;
         }));
         return command;
+    }
+
+    private static int ExportSafetensors(string path, string destination, string recipeToml, string[] modules, HostContext host)
+    {
+        if (modules.Contains("autoencoder"))
+            throw new ArgumentException("safetensors export covers generators; export an autoencoder as a .ckpt release copy");
+        using var session = new SamplingSession(path, host.Catalog);
+        var (module, count) = LddGan.Engine.Interop.SafetensorsExport.Write(session, destination, recipeToml);
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(destination)}[/] ({new FileInfo(destination).Length / 1024.0 / 1024.0:F2} MB; {count} tensors of '{module}'; the recipe is in the metadata)");
+        return ErrorReporting.Ok;
     }
 }

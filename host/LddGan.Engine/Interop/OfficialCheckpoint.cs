@@ -41,6 +41,14 @@ public static class OfficialCheckpoint
 {
     public static OfficialStateDict Read(string path, OfficialNetwork network, OfficialWeights weights = OfficialWeights.Ema)
     {
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            // An exchange file (e.g. written by lddgan export, or converted from a legacy .pth): one network's state dict.
+            var header = SafetensorsFile.ReadHeader(path);
+            bool ema = header.Metadata.TryGetValue("lddgan.module", out var module) ? module == "generator_ema" : network == OfficialNetwork.Generator;
+            var flat = Select(StateDictFile.Read(path), k => k.StartsWith("loss.", StringComparison.Ordinal) ? null : k.StartsWith("module.", StringComparison.Ordinal) ? k["module.".Length..] : k);
+            return new OfficialStateDict(flat, "safetensors state dict", null, ema);
+        }
         using var checkpoint = TorchCheckpointReader.Read(path);
         if (checkpoint.Root is not PickleDict root)
             throw new InteropFormatException($"{path}: holds a {checkpoint.Root.TypeName}, not a state dict or an official checkpoint dict.");
