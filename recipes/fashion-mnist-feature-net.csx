@@ -2,11 +2,12 @@
 // and reports its test accuracy. Pretrained ImageNet networks (VGG for LPIPS, Inception for FID) cannot be downloaded
 // here; this network stands in for them: the autoencoder's perceptual term ([perceptual] type = "feature-distance")
 // and the "FID-FMNIST" features use it. The weights it writes ship in recipes/pretrained/.
-//   lddgan run recipes/fashion-mnist-feature-net.csx -- --epochs=3 --out=recipes/pretrained/fashion-mnist-feature-net.bin
+//   lddgan run recipes/fashion-mnist-feature-net.csx -- --epochs=6 --out=recipes/pretrained/fashion-mnist-feature-net.bin
+// Adam at 1e-3 with a cosine decay to 1e-5 over the run (3 epochs at a constant 1e-3 reached 89.96 %, below the 90 % bar).
 using LddGan.Engine.Data;
 using LddGan.Engine.Evaluation;
 
-int epochs = Argument("epochs", 3);
+int epochs = Argument("epochs", 6);
 int batchSize = Argument("batch", 128);
 string output = Argument("out", "recipes/pretrained/fashion-mnist-feature-net.bin");
 
@@ -14,7 +15,8 @@ torch.manual_seed(1024);
 var train = new FashionMnistDataset(new FashionMnistOptions { RandomFlip = true });
 var test = new FashionMnistDataset(new FashionMnistOptions { Split = "test" });
 var net = new FeatureNet();
-var optimizer = torch.optim.Adam(net.parameters(), lr: 1e-3);
+const double peakLr = 1e-3, finalLr = 1e-5;
+var optimizer = torch.optim.Adam(net.parameters(), lr: peakLr);
 var order = new torch.Generator(1024);
 var flips = new torch.Generator(1025);
 
@@ -42,6 +44,8 @@ for (int epoch = 0; epoch < epochs; epoch++)
     int batches = (int)(train.Count / batchSize);
     for (int b = 0; b < batches; b++)
     {
+        double progress = (epoch * batches + b) / (double)(epochs * batches);
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = finalLr + 0.5 * (peakLr - finalLr) * (1 + Math.Cos(Math.PI * progress));
         using var scope = torch.NewDisposeScope();
         var indices = permutation.AsSpan(b * batchSize, batchSize);
         var loss = torch.nn.functional.cross_entropy(net.call(train.GetBatch(indices, flips)), train.GetLabels(indices));

@@ -58,6 +58,12 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
             double extent = Math.Max(ScatterPlot.DefaultExtent, finite.abs().max().item<float>() * 1.1);
             ScatterPlot.SavePng(samples, path, extent: extent);
         }
-        else ImageGrid.SavePng(samples, path, columns);
+        else if (samples.shape[1] is 1 or 3) ImageGrid.SavePng(samples, path, columns);
+        else
+        {
+            // Neither grey nor RGB (e.g. a 2-channel model imported for testing): one grey tile per channel, a row per sample.
+            using var tiles = samples.reshape(-1, 1, samples.shape[2], samples.shape[3]);
+            ImageGrid.SavePng(tiles, path, (int)samples.shape[1]);
+        }
     }
 }
