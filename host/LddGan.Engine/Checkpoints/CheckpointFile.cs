@@ -25,6 +25,19 @@ public sealed record CheckpointMeta
     public double? LatentMaxAbs { get; init; }
 
     public SampleShape DataShape => new(DataChannels, DataHeight, DataWidth);
+
+    /// <summary>Where the trainer stood when this checkpoint was written.</summary>
+    public Training.TrainerPosition Position =>
+        new(GlobalStep, Epoch, BatchInEpoch, DataOrderAtEpochStart is { } s ? Convert.FromBase64String(s) : null);
+
+    /// <summary>This meta data with the trainer's position written in.</summary>
+    public CheckpointMeta At(Training.TrainerPosition position) => this with
+    {
+        GlobalStep = position.GlobalStep,
+        Epoch = position.Epoch,
+        BatchInEpoch = position.BatchInEpoch,
+        DataOrderAtEpochStart = position.DataOrderAtEpochStart is { } order ? Convert.ToBase64String(order) : null,
+    };
 }
 
 /// <summary>A checkpoint that cannot be read, with the file and what to do.</summary>

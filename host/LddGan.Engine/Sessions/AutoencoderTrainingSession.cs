@@ -52,12 +52,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         _observer = observer;
         _plugins = plugins;
         RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
-        if (!options.Resume && File.Exists(CheckpointPath))
-            throw new RunSetupException(
-                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --resume to continue that run, " +
-                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
-        if (options.Resume && !File.Exists(CheckpointPath))
-            throw new RunSetupException($"--resume: no checkpoint at {CheckpointPath} to continue from.");
+        RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
 
         if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
         _device = DeviceSelection.Resolve(recipe.Device);
@@ -90,8 +85,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         reader.LoadOptimizer("autoencoder", _trainer.OptimizerAutoencoder);
         reader.LoadOptimizer("image_discriminator", _trainer.OptimizerDiscriminator);
         foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
-        _trainer.RestorePosition(new TrainerPosition(meta.GlobalStep, meta.Epoch, meta.BatchInEpoch,
-            meta.DataOrderAtEpochStart is { } s ? Convert.FromBase64String(s) : null));
+        _trainer.RestorePosition(meta.Position);
         _latentMaxAbs = meta.LatentMaxAbs;
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
     }
@@ -158,13 +152,9 @@ public sealed class AutoencoderTrainingSession : IDisposable
         {
             FrameworkVersion = typeof(AutoencoderTrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
             Created = DateTimeOffset.UtcNow,
-            GlobalStep = _trainer.Position.GlobalStep,
-            Epoch = _trainer.Position.Epoch,
-            BatchInEpoch = _trainer.Position.BatchInEpoch,
-            DataOrderAtEpochStart = _trainer.Position.DataOrderAtEpochStart is { } order ? Convert.ToBase64String(order) : null,
             DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
             LatentMaxAbs = _latentMaxAbs,
-        };
+        }.At(_trainer.Position);
         CheckpointFile.Save(CheckpointPath, ResolvedToml(), meta,
             [("autoencoder", _components.Autoencoder), ("image_discriminator", _components.Discriminator)],
             [("autoencoder", _trainer.OptimizerAutoencoder), ("image_discriminator", _trainer.OptimizerDiscriminator)], _rng.All());

@@ -55,12 +55,7 @@ public sealed class TrainingSession : IDisposable
         _observer = observer;
         _plugins = plugins;
         RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
-        if (!options.Resume && File.Exists(CheckpointPath))
-            throw new RunSetupException(
-                $"{RunDirectory} already holds a checkpoint ({CheckpointPath}). Pass --resume to continue that run, " +
-                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
-        if (options.Resume && !File.Exists(CheckpointPath))
-            throw new RunSetupException($"--resume: no checkpoint at {CheckpointPath} to continue from.");
+        RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
 
         if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
         _device = DeviceSelection.Resolve(recipe.Device);
@@ -151,14 +146,10 @@ public sealed class TrainingSession : IDisposable
         {
             FrameworkVersion = typeof(TrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
             Created = DateTimeOffset.UtcNow,
-            GlobalStep = position.GlobalStep,
-            Epoch = position.Epoch,
-            BatchInEpoch = position.BatchInEpoch,
-            DataOrderAtEpochStart = position.DataOrderAtEpochStart is { } b ? Convert.ToBase64String(b) : null,
             DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
             HasEma = _trainer.Ema is not null,
             EmaInitialised = _trainer.Ema?.Initialised ?? false,
-        };
+        }.At(position);
         var modules = new List<(string, nn.Module)> { ("generator", _components.Generator), ("discriminator", _components.Discriminator) };
         if (_components.GeneratorEma is not null && _trainer.Ema is not null) modules.Add(("generator_ema", _components.GeneratorEma));
         CheckpointFile.Save(path, ResolvedToml(), meta, modules,
@@ -184,8 +175,7 @@ public sealed class TrainingSession : IDisposable
         reader.LoadOptimizer("generator", _trainer.OptimizerG);
         reader.LoadOptimizer("discriminator", _trainer.OptimizerD);
         foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
-        _trainer.RestorePosition(new TrainerPosition(meta.GlobalStep, meta.Epoch, meta.BatchInEpoch,
-            meta.DataOrderAtEpochStart is { } s ? Convert.FromBase64String(s) : null));
+        _trainer.RestorePosition(meta.Position);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
     }
 

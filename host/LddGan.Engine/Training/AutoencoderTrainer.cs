@@ -34,7 +34,7 @@ public sealed class AutoencoderTrainer : IDisposable
     private readonly Device _device;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerAe;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
-    private readonly ResumableEpochOrder _epochOrder;
+    private readonly EpochCursor _cursor;
 
     public AutoencoderTrainer(AutoencoderComponents components, AutoencoderTrainingOptions options, RandomStreams rng, Device device)
     {
@@ -42,7 +42,7 @@ public sealed class AutoencoderTrainer : IDisposable
         _options = options;
         _rng = rng;
         _device = device;
-        _epochOrder = new ResumableEpochOrder(rng.DataOrder);
+        _cursor = new EpochCursor(rng.DataOrder);
         _optimizerAe = optim.Adam(_c.Autoencoder.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _c.Perceptual.eval();
@@ -50,19 +50,17 @@ public sealed class AutoencoderTrainer : IDisposable
     }
 
     public long GlobalStep { get; private set; }
-    public int Epoch { get; private set; }
-    public int BatchInEpoch { get; private set; }
+    public int Epoch => _cursor.Epoch;
 
-    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _epochOrder.StateAtEpochStart);
+    public TrainerPosition Position => _cursor.At(GlobalStep);
 
     /// <summary>Continues a run from a checkpoint's position (weights, optimisers and streams are restored by the session).</summary>
     public void RestorePosition(TrainerPosition position)
     {
         GlobalStep = position.GlobalStep;
-        Epoch = position.Epoch;
-        BatchInEpoch = position.BatchInEpoch;
-        _epochOrder.StateAtEpochStart = position.DataOrderAtEpochStart;
+        _cursor.Restore(position);
     }
+
     public int BatchesPerEpoch => (int)(_c.Dataset.Count / _options.BatchSize);
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
@@ -75,27 +73,15 @@ public sealed class AutoencoderTrainer : IDisposable
                 $"the dataset has {_c.Dataset.Count} images, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
         _c.Autoencoder.train();
         _c.Discriminator.train();
-        while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
+        foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps, cancellation))
         {
-            long[] order = _epochOrder.Permutation(_c.Dataset.Count);
-            for (; BatchInEpoch < BatchesPerEpoch && GlobalStep < TotalSteps; )
+            AutoencoderStepLosses losses;
+            using (NewDisposeScope())
             {
-                cancellation.ThrowIfCancellationRequested();
-                AutoencoderStepLosses losses;
-                using (NewDisposeScope())
-                {
-                    using var batch = _c.Dataset.GetBatch(order.AsSpan(BatchInEpoch * _options.BatchSize, _options.BatchSize), _rng.Augmentation);
-                    losses = TrainStep(batch.to(_device));
-                }
-                BatchInEpoch++;
-                afterStep(losses);
+                using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+                losses = TrainStep(batch.to(_device));
             }
-            if (BatchInEpoch >= BatchesPerEpoch)
-            {
-                Epoch++;
-                BatchInEpoch = 0;
-                _epochOrder.EpochFinished();
-            }
+            afterStep(losses);
         }
     }
 

@@ -23,14 +23,14 @@ public sealed class DiffusionGanTrainer : IDisposable
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerG;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
     private readonly ExponentialMovingAverage? _ema;
-    private readonly ResumableEpochOrder _epochOrder;
+    private readonly EpochCursor _cursor;
 
     public DiffusionGanTrainer(TrainingComponents components, TrainingOptions options, RandomStreams rng, Device device)
     {
         _c = components;
         _options = options;
         _rng = rng;
-        _epochOrder = new ResumableEpochOrder(rng.DataOrder);
+        _cursor = new EpochCursor(rng.DataOrder);
         _device = device;
         _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
@@ -43,8 +43,8 @@ public sealed class DiffusionGanTrainer : IDisposable
     }
 
     public long GlobalStep { get; private set; }
-    public int Epoch { get; private set; }
-    public int BatchInEpoch { get; private set; }
+    public int Epoch => _cursor.Epoch;
+    public int BatchInEpoch => _cursor.BatchInEpoch;
 
     public TorchSharp.Modules.OptimizerHelper OptimizerG => _optimizerG;
     public TorchSharp.Modules.OptimizerHelper OptimizerD => _optimizerD;
@@ -57,14 +57,12 @@ public sealed class DiffusionGanTrainer : IDisposable
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
-    public TrainerPosition Position => new(GlobalStep, Epoch, BatchInEpoch, _epochOrder.StateAtEpochStart);
+    public TrainerPosition Position => _cursor.At(GlobalStep);
 
     public void RestorePosition(TrainerPosition position)
     {
         GlobalStep = position.GlobalStep;
-        Epoch = position.Epoch;
-        BatchInEpoch = position.BatchInEpoch;
-        _epochOrder.StateAtEpochStart = position.DataOrderAtEpochStart;
+        _cursor.Restore(position);
     }
 
     /// <summary>
@@ -77,31 +75,18 @@ public sealed class DiffusionGanTrainer : IDisposable
             throw new InvalidOperationException(
                 $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
 
-        while (Epoch < _options.NumEpochs && GlobalStep < TotalSteps)
+        foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps,
+                                                cancellation, SetLearningRates))
         {
-            SetLearningRates(Epoch);
-            long[] order = _epochOrder.Permutation(_c.Dataset.Count);
-            for (; BatchInEpoch < BatchesPerEpoch && GlobalStep < TotalSteps; )
+            StepLosses losses;
+            using (NewDisposeScope())
             {
-                cancellation.ThrowIfCancellationRequested();
-                StepLosses losses;
-                using (NewDisposeScope())
-                {
-                    var indices = order.AsSpan(BatchInEpoch * _options.BatchSize, _options.BatchSize);
-                    using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
-                    Tensor x0;
-                    using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device));
-                    losses = TrainStep(x0);
-                }
-                BatchInEpoch++;
-                afterStep(losses);
+                using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+                Tensor x0;
+                using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device));
+                losses = TrainStep(x0);
             }
-            if (BatchInEpoch >= BatchesPerEpoch)
-            {
-                Epoch++;
-                BatchInEpoch = 0;
-                _epochOrder.EpochFinished();
-            }
+            afterStep(losses);
         }
     }
 

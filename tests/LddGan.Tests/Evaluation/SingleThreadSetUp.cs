@@ -1,21 +1,8 @@
 using NUnit.Framework;
-using TorchSharp;
+using LddGan.Tests.Support;
 
 namespace LddGan.Tests.Evaluation;
 
-/// <summary>Tiny tensors: one libtorch thread is faster on the busy 2-core machine (see Networks/SingleThreadSetUp).</summary>
+/// <summary>This namespace's tests run single-threaded (tiny tensors; see <see cref="SingleThreadFixture"/>).</summary>
 [SetUpFixture]
-public sealed class SingleThreadSetUp
-{
-    private int _previous;
-
-    [OneTimeSetUp]
-    public void UseOneThread()
-    {
-        _previous = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    [OneTimeTearDown]
-    public void Restore() => torch.set_num_threads(_previous);
-}
+public sealed class SingleThreadSetUp : SingleThreadFixture;

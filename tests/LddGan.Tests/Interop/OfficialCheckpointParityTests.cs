@@ -26,7 +26,6 @@ public sealed class OfficialCheckpointParityTests
     private static readonly string Folder = Path.Combine(TestContext.CurrentContext.TestDirectory, "Interop", "Fixtures", "Official");
     private string _dir = "";
     private ComponentCatalog _catalog = null!;
-    private int _threads;
 
     [SetUp]
     public void SetUp()
@@ -36,16 +35,10 @@ public sealed class OfficialCheckpointParityTests
         _catalog.RegisterAssembly(typeof(NcsnppGenerator).Assembly, "ddgan plugin");
         _catalog.RegisterAssembly(typeof(WaveletNcsnppGenerator).Assembly, "wddgan plugin");
         _catalog.RegisterAssembly(typeof(VqAutoencoder).Assembly, "lddgan plugin");
-        _threads = torch.get_num_threads();
-        torch.set_num_threads(1);
     }
 
     [TearDown]
-    public void TearDown()
-    {
-        torch.set_num_threads(_threads);
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
 
     private static JsonElement Case(string name)
     {
