@@ -18,7 +18,9 @@ public abstract record ToyMlpOptions : IValidatableOptions
 
     /// <summary>
     /// Octaves of Fourier features of the input coordinates (0: the raw coordinates only). The discriminator defaults
-    /// to 6: without them it stays at chance for ~1,000 steps against a uniform fake (measured).
+    /// to 6. Without them, a plain MLP discriminator stayed at chance for thousands of steps while G kept moving. With
+    /// many octaves, G's gradient has no consistent direction. recipes/25-gaussians.toml uses 1
+    /// (docs/quality-experiments.md).
     /// </summary>
     public int FourierOctaves { get; init; }
 

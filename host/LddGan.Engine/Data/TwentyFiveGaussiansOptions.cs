@@ -12,7 +12,10 @@ public sealed record TwentyFiveGaussiansOptions : IValidatableOptions
     /// <summary>Standard deviation of each mode before scaling (0.05, the standard benchmark).</summary>
     public double Std { get; init; } = 0.05;
 
-    /// <summary>Factor applied to the points so the grid {−2..2}² fits the diffusion's [−1, 1] range (modes at {−1, −0.5, 0, 0.5, 1}²).</summary>
+    /// <summary>
+    /// Factor applied to the points: 0.5 puts the modes at {−1, −0.5, 0, 0.5, 1}² (the images' range), 2 gives the
+    /// usual benchmark grid {−4, −2, 0, 2, 4}². Vector data are not clamped on decoding, so any scale up to 4 is kept.
+    /// </summary>
     public double Scale { get; init; } = 0.5;
 
     /// <summary>Seed of the dataset's own generator: the same seed gives the same points.</summary>
@@ -22,8 +25,8 @@ public sealed record TwentyFiveGaussiansOptions : IValidatableOptions
     {
         if (Count < 25 || Count > 10_000_000) yield return $"count must be between 25 and 10000000, not {Count}.";
         if (!(Std > 0) || !(Std <= 1)) yield return $"std must be in (0, 1] (modes are 1 apart before scaling), not {F(Std)}.";
-        if (!(Scale > 0) || !(Scale <= 0.5))
-            yield return $"scale must be in (0, 0.5], not {F(Scale)}: the modes must lie in [-1, 1], the range latent spaces decode (and clamp) to.";
+        if (!(Scale > 0) || !(Scale <= 4))
+            yield return $"scale must be in (0, 4], not {F(Scale)}.";
         if (Seed < 0) yield return $"seed must be zero or positive, not {Seed}.";
     }
 

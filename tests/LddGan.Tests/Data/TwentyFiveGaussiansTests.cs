@@ -66,6 +66,23 @@ public sealed class TwentyFiveGaussiansTests
     {
         var errors = new TwentyFiveGaussiansOptions { Count = 3, Std = 0, Scale = double.NaN, Seed = -1 }.Validate().ToList();
         Assert.That(errors.Select(e => e.Split(' ')[0]), Is.EqualTo(new[] { "count", "std", "scale", "seed" }));
+        Assert.That(new TwentyFiveGaussiansOptions { Scale = 4.5 }.Validate().Single(), Does.StartWith("scale must be in (0, 4]"));
+    }
+
+    [Test]
+    public void TheStandardGeometryLiesOutsideTheImageRangeAndPixelSpaceKeepsIt()
+    {
+        // Scale 2 is the benchmark's usual grid {−4, −2, 0, 2, 4}²: vector data must come back from decoding unclamped.
+        using var dataset = new TwentyFiveGaussiansDataset(new TwentyFiveGaussiansOptions { Count = 250, Scale = 2.0 });
+        using var points = dataset.GetBatch(Enumerable.Range(0, 250).Select(i => (long)i).ToArray());
+        using var decoded = new LddGan.Engine.Latent.PixelSpace().Decode(points);
+        Assert.That(points.abs().max().item<float>(), Is.GreaterThan(3.5f));
+        Assert.That(decoded.eq(points).all().item<bool>(), Is.True);
+        Assert.That(dataset.Evaluate(decoded).ModesCovered, Is.EqualTo(25));
+        Assert.That(dataset.ModelStd, Is.EqualTo(0.1).Within(1e-12));
+        using var images = TorchSharp.torch.randn(2, 1, 4, 4) * 5;
+        using var decodedImages = new LddGan.Engine.Latent.PixelSpace().Decode(images);
+        Assert.That(decodedImages.abs().max().item<float>(), Is.LessThanOrEqualTo(1f), "images are still clamped");
     }
 }
 

@@ -10,10 +10,13 @@ namespace LddGan.Tests.EndToEnd;
 /// The DDGAN paper's mode-coverage toy, end to end through the recipe, the plugin's toy networks, the trainer and a
 /// checkpoint: recipes/25-gaussians.toml (about 1,560 steps, ~80 s on one core).
 /// <para>
-/// The bar is a regression bar at what this short run measured on 2026-11-23 (25/25 modes, 26.2 % within 3σ).
-/// An untrained generator puts everything on one mode and a uniform spread over [−1, 1]² gets about 11 % within 3σ,
-/// so the bar fails on both collapse and blur. It is NOT the target (≥ 24/25 modes and ≥ 80 % within 3σ),
-/// which this run does not reach. The run is bit-deterministic on CPU with one thread, so the bar is stable.
+/// The bar (≥ 22 modes, ≥ 15 %) is a regression bar under what this short run measured on 2026-11-23: 25/25 modes, 22.2 % within 3σ
+/// (scale 2, σ 0.1). A uniform spread over the grid puts about 7 % within 3σ, and an untrained generator puts
+/// everything on one mode, so the bar fails on both blur and collapse. It is NOT the target (≥ 24/25 modes
+/// and ≥ 80 % within 3σ), which this run does not reach (docs/quality-experiments.md). The run is bit-deterministic
+/// on CPU with one thread, so the bar is stable. (An earlier recipe at scale 0.5 seemed to reach 26.2 %, but only
+/// because decoding clamped stray samples onto the square's edge, where the outer modes lie. Unclamped, it gives
+/// 21/25 and 7.1 %.)
 /// </para>
 /// </summary>
 [Category("EndToEnd")]
@@ -41,8 +44,8 @@ public sealed class TwentyFiveGaussiansTests
             Assert.Multiple(() =>
             {
                 Assert.That(report.NonFiniteCount, Is.Zero);
-                Assert.That(report.ModesCovered, Is.GreaterThanOrEqualTo(20), report.ToString());
-                Assert.That(report.HighQualityFraction, Is.GreaterThanOrEqualTo(0.2), report.ToString());
+                Assert.That(report.ModesCovered, Is.GreaterThanOrEqualTo(22), report.ToString());
+                Assert.That(report.HighQualityFraction, Is.GreaterThanOrEqualTo(0.15), report.ToString());
             });
         }
         finally
