@@ -25,17 +25,11 @@ string Coverage(Tensor points)
     return $"{report.ModesCovered}/25 {report.HighQualityFraction * 100:F1}% (median {Quantile(0.5)}σ, 95th {Quantile(0.95)}σ)";
 }
 
+var sampler = new LddGan.Engine.Diffusion.ReverseSampler(c.Process);
 string Chain(LddGan.Abstractions.Denoiser generator)
 {
     using var scope = NewDisposeScope();
-    using var _ = no_grad();
-    var x = randn(new long[] { n, 2 }, generator: probe);
-    for (int i = T - 1; i >= 0; i--)
-    {
-        var t = full(new long[] { n }, i, ScalarType.Int64);
-        x = c.Process.SamplePosterior(generator.call(x, t, randn(new long[] { n, generator.NoiseDim }, generator: probe)), x, t, probe);
-    }
-    return Coverage(x);
+    return Coverage(sampler.Sample(generator, data.Shape, n, CPU, probe));
 }
 
 string OneStep(int i)

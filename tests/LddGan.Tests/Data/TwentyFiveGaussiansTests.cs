@@ -75,13 +75,14 @@ public sealed class TwentyFiveGaussiansTests
         // Scale 2 is the benchmark's usual grid {−4, −2, 0, 2, 4}²: vector data must come back from decoding unclamped.
         using var dataset = new TwentyFiveGaussiansDataset(new TwentyFiveGaussiansOptions { Count = 250, Scale = 2.0 });
         using var points = dataset.GetBatch(Enumerable.Range(0, 250).Select(i => (long)i).ToArray());
-        using var decoded = new LddGan.Engine.Latent.PixelSpace().Decode(points);
+        var pixels = new LddGan.Engine.Latent.PixelSpace();
+        using var decoded = pixels.Decode(points);
         Assert.That(points.abs().max().item<float>(), Is.GreaterThan(3.5f));
         Assert.That(decoded.eq(points).all().item<bool>(), Is.True);
         Assert.That(dataset.Evaluate(decoded).ModesCovered, Is.EqualTo(25));
         Assert.That(dataset.ModelStd, Is.EqualTo(0.1).Within(1e-12));
         using var images = TorchSharp.torch.randn(2, 1, 4, 4) * 5;
-        using var decodedImages = new LddGan.Engine.Latent.PixelSpace().Decode(images);
+        using var decodedImages = pixels.Decode(images);
         Assert.That(decodedImages.abs().max().item<float>(), Is.LessThanOrEqualTo(1f), "images are still clamped");
     }
 }
