@@ -78,6 +78,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps,
                                                 cancellation, SetLearningRates))
         {
+            if (_options.LrSchedule == LrSchedule.CosineSteps) SetLearningRates(Epoch);
             StepLosses losses;
             using (NewDisposeScope())
             {
@@ -175,9 +176,9 @@ public sealed class DiffusionGanTrainer : IDisposable
     private void SetLearningRates(int epoch)
     {
         foreach (var group in _optimizerG.ParamGroups)
-            group.LearningRate = LearningRates.At(_options.LrSchedule, _options.LrG, _options.LrMin, epoch, _options.NumEpochs);
+            group.LearningRate = LearningRates.AtStep(_options.LrSchedule, _options.LrG, _options.LrMin, epoch, _options.NumEpochs, GlobalStep, TotalSteps);
         foreach (var group in _optimizerD.ParamGroups)
-            group.LearningRate = LearningRates.At(_options.LrSchedule, _options.LrD, _options.LrMin, epoch, _options.NumEpochs);
+            group.LearningRate = LearningRates.AtStep(_options.LrSchedule, _options.LrD, _options.LrMin, epoch, _options.NumEpochs, GlobalStep, TotalSteps);
     }
 
     public double CurrentLrG => _optimizerG.ParamGroups.First().LearningRate;

@@ -2,13 +2,18 @@ using LddGan.Abstractions;
 
 namespace LddGan.Engine.Training;
 
-/// <summary>How the learning rate evolves over epochs.</summary>
+/// <summary>How the learning rate evolves over the run.</summary>
 public enum LrSchedule
 {
     /// <summary>CosineAnnealingLR(T_max = num_epochs, eta_min = lr_min), stepped once per epoch (DDGAN, WDDGAN).</summary>
     Cosine,
     /// <summary>No decay (LDDGAN's <c>--no_lr_decay</c>).</summary>
     Constant,
+    /// <summary>
+    /// The same cosine, evaluated at every optimiser step over the run's total steps (max_steps when set). For runs
+    /// shorter than a few epochs, where the per-epoch schedule would barely move (not in the official code).
+    /// </summary>
+    CosineSteps,
 }
 
 /// <summary>
@@ -31,7 +36,7 @@ public sealed record TrainingOptions : IValidatableOptions
     public double Beta1 { get; init; } = 0.5;
     /// <summary>Adam β₂ for both networks.</summary>
     public double Beta2 { get; init; } = 0.9;
-    /// <summary><c>cosine</c> (to lr_min over num_epochs, stepped per epoch) or <c>constant</c>.</summary>
+    /// <summary><c>cosine</c> (to lr_min over num_epochs, stepped per epoch), <c>cosine_steps</c> (to lr_min over the run's steps, stepped every step) or <c>constant</c>.</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Cosine;
     /// <summary>Final learning rate of the cosine schedule.</summary>
     public double LrMin { get; init; } = 1e-5;

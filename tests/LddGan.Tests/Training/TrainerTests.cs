@@ -91,7 +91,25 @@ public sealed class TrainerTests
             Assert.That(LearningRates.At(LrSchedule.Cosine, 1e-3, 1e-5, 5, 10), Is.EqualTo((1e-3 + 1e-5) / 2).Within(1e-15));
             Assert.That(LearningRates.At(LrSchedule.Cosine, 1e-3, 1e-5, 10, 10), Is.EqualTo(1e-5).Within(1e-15));
             Assert.That(LearningRates.At(LrSchedule.Constant, 1e-3, 1e-5, 7, 10), Is.EqualTo(1e-3));
+            // cosine_steps: the same curve over optimiser steps, whatever the epoch; per-epoch schedules ignore the step
+            Assert.That(LearningRates.AtStep(LrSchedule.CosineSteps, 1e-3, 1e-5, 0, 10, 50, 100), Is.EqualTo((1e-3 + 1e-5) / 2).Within(1e-15));
+            Assert.That(LearningRates.AtStep(LrSchedule.CosineSteps, 1e-3, 1e-5, 0, 10, 100, 100), Is.EqualTo(1e-5).Within(1e-15));
+            Assert.That(LearningRates.AtStep(LrSchedule.Cosine, 1e-3, 1e-5, 5, 10, 99, 100), Is.EqualTo((1e-3 + 1e-5) / 2).Within(1e-15));
+            Assert.Throws<ArgumentException>(() => LearningRates.At(LrSchedule.CosineSteps, 1e-3, 1e-5, 0, 10));
         });
+    }
+
+    [Test]
+    public void CosineStepsDecaysTheLearningRateWithinAnEpoch()
+    {
+        // 64 samples / batch 8 = 8 steps per epoch; 6 steps stay inside the first epoch, where the per-epoch cosine is flat.
+        var (trainer, _, _) = Build(new TrainingOptions { BatchSize = 8, NumEpochs = 4, MaxSteps = 6, LrG = 1e-3, LrD = 2e-3,
+                                                          LrMin = 0, LrSchedule = LrSchedule.CosineSteps, EmaDecay = 0, R1Gamma = 0 });
+        var lrG = new List<double>();
+        trainer.Run(_ => lrG.Add(trainer.CurrentLrG));
+        var expected = Enumerable.Range(0, 6).Select(s => 1e-3 * (1 + Math.Cos(Math.PI * s / 6)) / 2).ToArray();
+        Assert.That(lrG, Is.EqualTo(expected).Within(1e-12));
+        Assert.That(trainer.OptimizerD.ParamGroups.First().LearningRate, Is.EqualTo(2e-3 * (1 + Math.Cos(Math.PI * 5 / 6)) / 2).Within(1e-12));
     }
 
     [Test]
