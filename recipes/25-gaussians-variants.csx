@@ -7,6 +7,8 @@
 //   lddgan run recipes/25-gaussians-variants.csx -- --steps=3000 --every=1000 --lr-end=0.05
 //   options: --recipe=25-gaussians.toml --conditioning=input|every --mbstd-group=0|4 --g-activation=silu|leaky_relu
 //            --lr-g=5e-4 --lr-d=5e-4 --gamma=0.1 --nz=16 --hidden=256 --layers=3 --d-octaves=1 --seed=7
+// The small layers below (time embedding, Fourier features, minibatch stddev) have counterparts in LddGan.Layers, but
+// plugins ship that assembly privately and scripts do not reference it, so the script carries its own.
 using TorchSharp.Modules;
 
 torch.set_num_threads(Argument("threads", 1));
@@ -46,9 +48,8 @@ var clock = System.Diagnostics.Stopwatch.StartNew();
 for (long step = 1; step <= steps; step++)
 {
     using var scope = NewDisposeScope();
-    double decay = lrEnd + (1 - lrEnd) * (1 + Math.Cos(Math.PI * (step - 1) / steps)) / 2;
-    foreach (var group in trainer.OptimizerG.ParamGroups) group.LearningRate = lrG * decay;
-    foreach (var group in trainer.OptimizerD.ParamGroups) group.LearningRate = lrD * decay;
+    foreach (var group in trainer.OptimizerG.ParamGroups) group.LearningRate = LearningRates.AtStep(LrSchedule.CosineSteps, lrG, lrG * lrEnd, 0, 1, step - 1, steps);
+    foreach (var group in trainer.OptimizerD.ParamGroups) group.LearningRate = LearningRates.AtStep(LrSchedule.CosineSteps, lrD, lrD * lrEnd, 0, 1, step - 1, steps);
     var indices = randint(0, data.Count, new long[] { train.BatchSize }, generator: rng.DataOrder).data<long>().ToArray();
     var losses = trainer.TrainStep(data.GetBatch(indices, rng.Augmentation));
     if (step % every != 0 && step != steps) continue;
