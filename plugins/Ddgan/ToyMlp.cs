@@ -22,7 +22,7 @@ internal static class ToyMlp
 
     /// <summary>
     /// Coordinates followed by their Fourier features [sin(2^k·π·v), cos(2^k·π·v)], k = 0..octaves−1 (NeRF's positional
-    /// encoding). Without them an MLP's spectral bias keeps it from resolving modes σ = 0.025 wide in a short run.
+    /// encoding). Without them an MLP's spectral bias keeps it from resolving narrow modes, or from producing them, in a short run.
     /// </summary>
     public static Tensor Encode(Tensor v, int octaves)
     {

@@ -8,15 +8,13 @@ namespace LddGan.Tests.EndToEnd;
 
 /// <summary>
 /// The DDGAN paper's mode-coverage toy, end to end through the recipe, the plugin's toy networks, the trainer and a
-/// checkpoint: recipes/25-gaussians.toml (about 1,560 steps, ~80 s on one core).
+/// checkpoint: recipes/25-gaussians.toml (T = 8, 6,240 steps, about 5 minutes on one core).
 /// <para>
-/// The bar (≥ 22 modes, ≥ 15 %) is a regression bar under what this short run measured on 2026-11-23: 25/25 modes, 22.2 % within 3σ
-/// (scale 2, σ 0.1). A uniform spread over the grid puts about 7 % within 3σ, and an untrained generator puts
-/// everything on one mode, so the bar fails on both blur and collapse. It is NOT the target (≥ 24/25 modes
-/// and ≥ 80 % within 3σ), which this run does not reach (docs/quality-experiments.md). The run is bit-deterministic
-/// on CPU with one thread, so the bar is stable. (An earlier recipe at scale 0.5 seemed to reach 26.2 %, but only
-/// because decoding clamped stray samples onto the square's edge, where the outer modes lie. Unclamped, it gives
-/// 21/25 and 7.1 %.)
+/// The bar is the target: at least 24 of 25 modes and at least 80 % of the samples within 3σ of a mode. On
+/// 2026-11-23 this run measured 25/25 and 84.5 % (recipe seed 1024; seeds 1 and 7 gave 87.3 % and 85.5 %). A uniform
+/// spread over the grid puts about 7 % within 3σ, and a collapsed generator covers few modes, so the bar fails on both
+/// blur and collapse. The run is bit-deterministic on one CPU thread; another CPU may round differently, which the
+/// margin over the seeds above allows for.
 /// </para>
 /// </summary>
 [Category("EndToEnd")]
@@ -33,7 +31,7 @@ public sealed class TwentyFiveGaussiansTests
         try
         {
             using (var session = new TrainingSession(recipe, catalog, [], new TrainingSessionOptions { RunDirectory = runDir },
-                                                     new TextTrainingObserver(TestContext.Progress, printEvery: 500)))
+                                                     new TextTrainingObserver(TestContext.Progress, printEvery: 1000)))
                 session.Run();
 
             using var sampling = new SamplingSession(runDir, catalog);
@@ -44,8 +42,8 @@ public sealed class TwentyFiveGaussiansTests
             Assert.Multiple(() =>
             {
                 Assert.That(report.NonFiniteCount, Is.Zero);
-                Assert.That(report.ModesCovered, Is.GreaterThanOrEqualTo(22), report.ToString());
-                Assert.That(report.HighQualityFraction, Is.GreaterThanOrEqualTo(0.15), report.ToString());
+                Assert.That(report.ModesCovered, Is.GreaterThanOrEqualTo(24), report.ToString());
+                Assert.That(report.HighQualityFraction, Is.GreaterThanOrEqualTo(0.80), report.ToString());
             });
         }
         finally
