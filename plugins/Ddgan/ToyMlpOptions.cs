@@ -20,7 +20,7 @@ public abstract record ToyMlpOptions : IValidatableOptions
     /// Octaves of Fourier features of the input coordinates (0: the raw coordinates only). The discriminator defaults
     /// to 6, the generator to 0. Without them, a plain MLP discriminator stayed at chance for thousands of steps while G
     /// kept moving, and a plain MLP generator could not learn the step function "round x_1 to the nearest mode" (even
-    /// supervised: 36 % within 3σ after 3,000 steps, 92 % with 4 octaves). With many octaves in D, G's gradient has no
+    /// supervised: 36 % within 3σ after 3,000 steps; 92 % after 2,000 with 4 octaves). With many octaves in D, G's gradient has no
     /// consistent direction. recipes/25-gaussians.toml uses 4 in G and 1 in D (docs/quality-experiments.md).
     /// </summary>
     public int FourierOctaves { get; init; }
