@@ -50,6 +50,19 @@ public sealed class LargeDiscriminatorFactory : ComponentFactory<LargeDiscrimina
     }
 }
 
+/// <summary>Registers <see cref="ConvDiscriminator"/> as the discriminator <c>conv-small</c>.</summary>
+[Component(ComponentKind.Discriminator, "conv-small",
+    Description = "Small time-conditional DCGAN-style discriminator (BatchNorm, strided 4x4 convs) for CPU-sized runs; not from the papers")]
+public sealed class ConvDiscriminatorFactory : ComponentFactory<ConvDiscriminatorOptions, ConvDiscriminator>
+{
+    public override ConvDiscriminator Create(ConvDiscriminatorOptions options, ComponentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var shape = Placement.RequireImage(context.LatentShape, "conv-small");
+        return Placement.MoveTo(new ConvDiscriminator(options, shape, context.NumTimesteps), context);
+    }
+}
+
 /// <summary>Registers <see cref="ToyMlpGenerator"/> as the denoiser <c>toy-mlp</c>.</summary>
 [Component(ComponentKind.Denoiser, "toy-mlp",
     Description = "MLP generator for 2-D toy data (25 Gaussians): x0 = MLP([x_{t+1}, z, time embedding])")]

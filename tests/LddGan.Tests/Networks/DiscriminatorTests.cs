@@ -121,6 +121,38 @@ public sealed class DiscriminatorTests
     }
 
     [Test]
+    public void ConvDiscriminatorGivesOneLogitPerSampleDependsOnTimeAndConditionAndUsesEveryParameter()
+    {
+        torch.manual_seed(25);
+        using var d = new ConvDiscriminator(new ConvDiscriminatorOptions { Ch = 8, NumLayers = 3 }, new(1, 32, 32), numTimesteps: 4);
+        using var scope = NewDisposeScope();
+        var x = randn(4, 1, 32, 32);
+        var cond = randn(4, 1, 32, 32);
+        var t = tensor(new long[] { 0, 1, 2, 3 });
+        var logits = d.call(x, t, cond);
+        Assert.That(logits.shape, Is.EqualTo(new long[] { 4, 1 }));
+        using (no_grad())
+        {
+            Assert.That((d.call(x, t.flip(0), cond) - logits).abs().max().item<float>(), Is.GreaterThan(1e-5f));
+            Assert.That((d.call(x, t, randn(4, 1, 32, 32)) - logits).abs().max().item<float>(), Is.GreaterThan(1e-5f));
+        }
+        logits.sum().backward();
+        var missing = d.named_parameters().Where(p => p.parameter.grad is null || p.parameter.grad.abs().max().item<float>() == 0f)
+            .Select(p => p.name).ToList();
+        Assert.That(missing, Is.Empty);
+        Assert.That(d.named_parameters().Select(p => p.name), Does.Contain("end_linear.weight").And.Contain("blocks.norm1.weight"));
+    }
+
+    [Test]
+    public void ConvDiscriminatorRejectsShapesItCannotHalveAndBadOptions()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ConvDiscriminator(new ConvDiscriminatorOptions { NumLayers = 3 }, new(1, 28, 28), 4))!;
+        Assert.That(error.Message, Does.Contain("conv-small").And.Contain("num_layers").And.Contain("28"));
+        Assert.That(string.Join("; ", new ConvDiscriminatorOptions { Ch = 0, NumLayers = 9 }.Validate()),
+            Does.Contain("ch must be").And.Contain("num_layers must lie in [1, 6]"));
+    }
+
+    [Test]
     public void InvalidInputsAndOptionsAreRejected()
     {
         var error = string.Join("; ", new SmallDiscriminatorOptions { NumLayers = 5 }.Validate());

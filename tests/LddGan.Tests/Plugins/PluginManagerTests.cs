@@ -62,7 +62,7 @@ public sealed class PluginManagerTests
         using var manager = new PluginManager(PluginManager.DefaultFolders());
         manager.LoadAll();
         var ddgan = manager.Plugins.Single(p => p.Name == "LddGan.Plugins.Ddgan");
-        Assert.That(ddgan.Components.Select(c => c.Name), Is.SupersetOf(new[] { "ncsnpp", "ddgan-small", "ddgan-large", "toy-mlp" }));
+        Assert.That(ddgan.Components.Select(c => c.Name), Is.SupersetOf(new[] { "ncsnpp", "ddgan-small", "ddgan-large", "conv-small", "toy-mlp" }));
         Assert.That(Path.GetDirectoryName(ddgan.AssemblyPath), Does.Not.Contain("TorchSharp"));
         Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(ddgan.AssemblyPath)!, "TorchSharp.dll")), Is.False,
                     "a plugin must not ship TorchSharp");
