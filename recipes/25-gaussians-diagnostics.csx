@@ -11,7 +11,7 @@ int every = Argument("every", 500);
 int n = Argument("n", 2000);
 
 var c = BuildComponents(recipe);
-var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed, CPU);
+var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed);
 var trainer = new DiffusionGanTrainer(c, recipe.Train, rng, CPU);
 var data = (LddGan.Engine.Data.TwentyFiveGaussiansDataset)c.Dataset;
 var probe = new Generator(5);   // the measurements' own noise: they do not disturb the training streams

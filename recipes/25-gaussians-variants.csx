@@ -29,7 +29,7 @@ bool gLeaky = Argument("g-activation", "silu") == "leaky_relu";
 var generator = new VariantGenerator(nz, shape, gLeaky);
 var c = built with { Generator = generator, GeneratorEma = new VariantGenerator(nz, shape, gLeaky),
                      Discriminator = new VariantDiscriminator(shape, Argument("d-octaves", 1), Argument("mbstd-group", 0)) };
-var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed, CPU);
+var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed);
 var trainer = new DiffusionGanTrainer(c, train, rng, CPU);
 var probe = new Generator(5);   // the measurements' own noise
 var sampler = new LddGan.Engine.Diffusion.ReverseSampler(c.Process);

@@ -5,7 +5,7 @@
 
 var recipe = QuickDdgan(Argument("steps", 20L)).Build();
 var c = BuildComponents(recipe);
-var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed, CPU);
+var rng = new LddGan.Engine.Runtime.RandomStreams(recipe.Seed);
 var trainer = new DiffusionGanTrainer(c, recipe.Train, rng, CPU);
 long steps = recipe.Train.MaxSteps;
 var order = randperm(c.Dataset.Count, generator: rng.DataOrder).data<long>().ToArray();

@@ -18,9 +18,10 @@ public static class BenchCommand
         var vs = new Option<bool>("--vs") { Description = "Benchmark all models in this one process and print ratios relative to the first (otherwise each model runs in its own process when there are several, so peak memory is its own)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: each recipe's device)." };
+        var tf32 = new Option<bool?>("--tf32") { Description = "On a GPU: TF32 for convolutions and matrix products, true or false (default: the recipe's [runtime] tf32, on)." };
         var command = new Command("bench", "Time sampling (per 100 images, median after warm-up), NFE, parameters, FLOPs per sample and peak memory of one or more models.")
         {
-            models, repeats, warmup, batch, seed, vs, json, device,
+            models, repeats, warmup, batch, seed, vs, json, device, tf32,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
@@ -32,6 +33,7 @@ public static class BenchCommand
                 BatchSize = parse.GetValue(batch),
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
+                Tf32 = parse.GetValue(tf32),
             };
             var errors = options.Validate().ToList();
             if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
@@ -71,7 +73,7 @@ public static class BenchCommand
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         foreach (var arg in new[] { "bench", target, "--json", temp }) start.ArgumentList.Add(arg);
-        foreach (var name in new[] { "--repeats", "--warmup", "--batch", "--seed", "--device" })
+        foreach (var name in new[] { "--repeats", "--warmup", "--batch", "--seed", "--device", "--tf32" })
         {
             var token = parse.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
                 .FirstOrDefault(o => o.Option.Name == name);
@@ -104,14 +106,25 @@ public static class BenchCommand
             .AddColumn(new TableColumn("generator params").RightAligned()).AddColumn(new TableColumn("decoder params").RightAligned())
             .AddColumn(new TableColumn("total params").RightAligned()).AddColumn(new TableColumn("time / 100 images").RightAligned())
             .AddColumn(new TableColumn("GFLOPs / sample").RightAligned()).AddColumn(new TableColumn("peak RSS").RightAligned());
+        bool gpu = results.Any(r => r.PeakGpuBytes is not null);
+        if (gpu) table.AddColumn(new TableColumn("peak GPU memory").RightAligned());
         foreach (var r in results)
         {
-            table.AddRow(Markup.Escape(r.Label), r.Nfe.ToString(), $"{r.GeneratorParameters:N0}",
+            var cells = new List<string>
+            {
+                Markup.Escape(r.Label), r.Nfe.ToString(), $"{r.GeneratorParameters:N0}",
                 r.DecoderParameters > 0 ? $"{r.DecoderParameters:N0}" : "—", $"{r.TotalParameters:N0}",
                 $"{r.SecondsPer100Images:F3} s", $"{r.FlopsPerSample / 1e9:F3}",
-                r.PeakRssBytes is { } peak ? $"{peak / 1048576.0:N0} MB{(r.PeakWasReset ? "" : " *")}" : "n/a");
+                r.PeakRssBytes is { } peak ? $"{peak / 1048576.0:N0} MB{(r.PeakWasReset ? "" : " *")}" : "n/a",
+            };
+            if (gpu) cells.Add(r.PeakGpuBytes is { } g ? $"{g / 1048576.0:N0} MB" : "n/a");
+            table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
+        if (gpu)
+            AnsiConsole.MarkupLine("[grey]GPU: the timer starts and stops on a synchronised device; TF32 " +
+                                   (results[0].Tf32 == true ? "on" : "off") + "; peak GPU memory: device-wide (CUDA driver), " +
+                                   "including the CUDA context and libtorch's cache.[/]");
         AnsiConsole.MarkupLine("[grey]time: median of the timed runs, generation and decoding, batch " + results[0].BatchSize +
                                $", {results[0].Threads} threads on {Markup.Escape(results[0].Device)}; FLOPs = 2 × multiply-adds of convolution and linear layers; " +
                                "peak RSS: the process's VmHWM from just before loading the model" +

@@ -11,7 +11,7 @@ namespace LddGan.Cli;
 /// <summary>Turns the failures a user can fix into a clear message and an exit code, never a bare stack trace.</summary>
 public static class ErrorReporting
 {
-    public const int Ok = 0, BadInput = 1, Diverged = 3, Interrupted = 130, Internal = 70;
+    public const int Ok = 0, BadInput = 1, Diverged = 3, Interrupted = 130, Internal = 70, Unavailable = 69;
 
     public static int Run(Func<int> action)
     {

@@ -1,5 +1,16 @@
 using System.CommandLine;
 using LddGan.Cli;
+using LddGan.Engine.Runtime.NativeTorch;
+
+// First, before anything touches TorchSharp: make the right libtorch loadable (bundled, or an installed PyTorch's).
+LoadedLibTorch libtorch;
+try { libtorch = LibTorchLoader.Load(); }
+catch (LibTorchLoadException e)
+{
+    Console.Error.WriteLine("libtorch error:");
+    foreach (var line in e.Message.Split('\n')) Console.Error.WriteLine("  " + line.TrimEnd());
+    return ErrorReporting.Unavailable;
+}
 
 var pluginsOption = new Option<string[]>("--plugins")
 {
@@ -12,7 +23,7 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
 {
     TrainCommand.Create(pluginsOption),
     SampleCommand.Create(pluginsOption),
-    InfoCommand.Create(pluginsOption),
+    InfoCommand.Create(pluginsOption, libtorch),
     PluginsCommand.Create(pluginsOption),
     WatchCommand.Create(pluginsOption),
     RunCommand.Create(pluginsOption),

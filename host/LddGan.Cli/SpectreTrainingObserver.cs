@@ -9,6 +9,8 @@ namespace LddGan.Cli;
 /// </summary>
 public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) : ITrainingObserver
 {
+    private string _losses = "D … G …";
+
     public void Started(TrainingPlan plan)
     {
         if (task is not null) { task.MaxValue = plan.TotalSteps; task.Value = plan.StartStep; }
@@ -19,7 +21,10 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
 
     public void Stepped(StepReport r)
     {
-        string text = $"step {r.Step} ep {r.Epoch} | D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3} | {r.ImagesPerSecond:F0} img/s";
+        // Losses are shown when the session has read them (every log_every steps): reading them here would make the
+        // host wait for the GPU at every step.
+        if (r.LossesRead) _losses = $"D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3}";
+        string text = $"step {r.Step} ep {r.Epoch} | {_losses} | {r.ImagesPerSecond:F0} img/s";
         if (task is not null)
         {
             task.Value = r.Step;

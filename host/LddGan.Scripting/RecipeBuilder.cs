@@ -20,7 +20,7 @@ namespace LddGan.Scripting;
 /// </summary>
 public sealed class RecipeBuilder
 {
-    private static readonly string[] Order = ["data", "latent", "diffusion", "generator", "discriminator", "loss", "train", "sample", "output"];
+    private static readonly string[] Order = ["data", "latent", "diffusion", "generator", "discriminator", "loss", "train", "sample", "output", "runtime"];
 
     private readonly ComponentCatalog _catalog;
     private readonly string _source;
@@ -49,6 +49,7 @@ public sealed class RecipeBuilder
     public RecipeBuilder Train(object options) => Plain("train", options);
     public RecipeBuilder Sample(object options) => Plain("sample", options);
     public RecipeBuilder Output(object options) => Plain("output", options);
+    public RecipeBuilder Runtime(object options) => Plain("runtime", options);
 
     /// <summary>The recipe as TOML text (only what was set; <see cref="Build"/> fills in the defaults).</summary>
     public string ToToml()

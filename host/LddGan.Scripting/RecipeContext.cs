@@ -186,7 +186,7 @@ public class RecipeContext
     public TrainingComponents BuildComponents(Recipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        var device = DeviceSelection.Resolve(recipe.Device);
+        var device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
         // Seed module initialisation from the recipe, as a training session does, so the loop is reproducible.
         TorchSharp.torch.manual_seed(recipe.Seed);
         TorchSharp.torch.cuda.manual_seed_all(recipe.Seed);
@@ -216,7 +216,7 @@ public class RecipeContext
         {
             if (_epoch >= 0 && report.Epoch > _epoch) onEpoch?.Invoke(_epoch);
             _epoch = report.Epoch;
-            Last = report.Losses;
+            if (report.LossesRead) Last = report.Losses;   // read by the session every log_every steps and at the end
             _text.Stepped(report);
             onStep?.Invoke(report);
         }

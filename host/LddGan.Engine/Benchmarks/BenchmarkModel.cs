@@ -49,7 +49,7 @@ public sealed class BenchmarkModel : IDisposable
         if (checkpointOrRecipe.EndsWith(".toml", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpointOrRecipe))
             return FromRecipe(checkpointOrRecipe, catalog, device);
         var session = new SamplingSession(checkpointOrRecipe, catalog, device);
-        var torchDevice = DeviceSelection.Resolve(device ?? session.Recipe.Device);
+        var torchDevice = DeviceSelection.Resolve(device ?? session.Recipe.Device, session.Recipe.Runtime);
         var latentShape = session.LatentSpace.LatentShape(session.Meta.DataShape);
         return new BenchmarkModel(session.Recipe.Name, Path.GetFullPath(session.CheckpointPath), trained: true, session.Recipe,
             session.Generator, session.LatentSpace, session.NumTimesteps, latentShape, torchDevice,
@@ -62,7 +62,7 @@ public sealed class BenchmarkModel : IDisposable
             throw new LddGan.Engine.Evaluation.EvaluationException(
                 $"{path} is an autoencoder (first-stage) recipe; bench times diffusion-GAN sampling: pass the diffusion-GAN recipe or checkpoint that uses it.");
         var recipe = new RecipeLoader(catalog).LoadFile(path);
-        var torchDevice = DeviceSelection.Resolve(device ?? recipe.Device);
+        var torchDevice = DeviceSelection.Resolve(device ?? recipe.Device, recipe.Runtime);
         var builder = new ComponentBuilder(catalog);
         SampleShape dataShape;
         using (var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, torchDevice))) dataShape = dataset.Shape;

@@ -20,6 +20,8 @@ public sealed record BenchmarkOptions
     public long Seed { get; init; } = 1;
     /// <summary>Device (default: each recipe's).</summary>
     public string? Device { get; init; }
+    /// <summary>TF32 on a CUDA device (default: the recipe's <c>[runtime] tf32</c>).</summary>
+    public bool? Tf32 { get; init; }
 
     public IEnumerable<string> Validate()
     {
@@ -61,6 +63,12 @@ public sealed record BenchmarkResult
     public bool PeakWasReset { get; init; }
     public required string Device { get; init; }
     public int Threads { get; init; }
+    /// <summary>Whether CUDA convolutions and matrix products ran with TF32 (null on the CPU).</summary>
+    public bool? Tf32 { get; init; }
+    /// <summary>Peak device memory in use on a GPU (CUDA driver, whole device) while the model was loaded and timed (bytes).</summary>
+    public long? PeakGpuBytes { get; init; }
+    /// <summary>Device memory in use before the model was loaded (bytes).</summary>
+    public long? BaselineGpuBytes { get; init; }
 }
 
 /// <summary>A model's numbers relative to a baseline (value / baseline value).</summary>
@@ -87,15 +95,24 @@ public static class SamplingBenchmark
         if (errors.Count > 0) throw new LddGan.Engine.Evaluation.EvaluationException(string.Join(Environment.NewLine, errors));
         bool reset = PeakMemory.TryReset();
         long? baseline = PeakMemory.CurrentBytes();
+        var requestedDevice = options.Device is { } name ? Runtime.DeviceSelection.Resolve(name) : null;
+        using var gpuMemory = requestedDevice is { } d ? Runtime.NativeTorch.GpuMemoryMonitor.StartFor(d) : null;
         using var model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device);
+        bool cuda = model.Device.type == DeviceType.CUDA;
+        using var gpuMemoryOfRecipeDevice = gpuMemory is null && cuda ? Runtime.NativeTorch.GpuMemoryMonitor.StartFor(model.Device) : null;
+        if (cuda && options.Tf32 is { } tf32) Runtime.DeviceSelection.SetTf32(tf32);
 
         var flops = FlopCounter.Measure(model.SamplingModules, () => model.Generate(1, options.Seed, 1).Dispose());
         for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
         var times = new List<double>();
         for (int i = 0; i < options.Repeats; i++)
         {
+            // Generate copies the samples to the CPU, which waits for the GPU; the explicit synchronisations make the
+            // timer start on an idle device and stop after every kernel has finished.
+            if (cuda) torch.cuda.synchronize(model.Device);
             var clock = Stopwatch.StartNew();
             model.Generate(options.Images, options.Seed + options.Warmup + i, options.BatchSize).Dispose();
+            if (cuda) torch.cuda.synchronize(model.Device);
             times.Add(clock.Elapsed.TotalSeconds);
             log?.Invoke($"{model.Label}: run {i + 1}/{options.Repeats}: {times[^1]:F3} s");
         }
@@ -121,6 +138,9 @@ public static class SamplingBenchmark
             PeakWasReset = reset,
             Device = model.Device.ToString(),
             Threads = torch.get_num_threads(),
+            Tf32 = cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
+            PeakGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.PeakBytes,
+            BaselineGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.BaselineBytes,
         };
     }
 

@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace LddGan.Engine.Diffusion;
 
 /// <summary>
-/// Random draws from an optional <see cref="Generator"/>. A generator can only fill tensors on its own device type,
-/// so when it lives elsewhere (e.g. a CPU generator for CUDA data) the draw is made there and moved.
+/// Random draws from an optional <see cref="Generator"/>. Every generator of the framework is a CPU generator
+/// (TorchSharp 0.107 makes CPU generators natively even when asked for a CUDA one, while <c>Generator.device</c>
+/// reports the device asked for), so a draw is made on the CPU and copied to the target device. That also makes a
+/// seed give the same numbers on every device. The copy is non-blocking (no host synchronisation with the GPU).
 /// Without a generator, torch's default generator of the target device is used.
 /// </summary>
 internal static class GeneratorNoise
@@ -13,19 +15,22 @@ internal static class GeneratorNoise
     public static Tensor Normal(long[] shape, ScalarType dtype, Device device, Generator? rng)
     {
         if (rng is null) return randn(shape, dtype, device);
-        if (SameDevice(rng.device, device)) return randn(shape, dtype, device, generator: rng);
-        using var drawn = randn(shape, dtype, rng.device, generator: rng);
-        return drawn.to(device);
+        return ToDevice(randn(shape, dtype, CPU, generator: rng), device);
     }
 
     public static Tensor Uniform(long[] shape, ScalarType dtype, Device device, Generator? rng)
     {
         if (rng is null) return rand(shape, dtype, device);
-        if (SameDevice(rng.device, device)) return rand(shape, dtype, device, generator: rng);
-        using var drawn = rand(shape, dtype, rng.device, generator: rng);
-        return drawn.to(device);
+        return ToDevice(rand(shape, dtype, CPU, generator: rng), device);
     }
 
-    private static bool SameDevice(Device a, Device b) =>
-        a.type == b.type && (a.type == DeviceType.CPU || a.index == b.index || a.index < 0 || b.index < 0);
+    /// <summary>Integers uniform in [<paramref name="low"/>, <paramref name="high"/>), as int64.</summary>
+    public static Tensor Integers(long low, long high, long[] shape, Device device, Generator rng) =>
+        ToDevice(randint(low, high, shape, ScalarType.Int64, CPU, generator: rng), device);
+
+    private static Tensor ToDevice(Tensor drawn, Device device)
+    {
+        if (device.type == DeviceType.CPU) return drawn;
+        using (drawn) return drawn.to(device, non_blocking: true);
+    }
 }

@@ -19,7 +19,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
         var clock = Stopwatch.StartNew();
         using var session = new SamplingSession(checkpointOrRun, catalog, options.Device);
-        var device = DeviceSelection.Resolve(options.Device ?? session.Recipe.Device);
+        var device = DeviceSelection.Resolve(options.Device ?? session.Recipe.Device, session.Recipe.Runtime);
         using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
 
         var (dataset, dataHash, imageSize) = ReferenceData.Open(session.Recipe.Data, options.Split);

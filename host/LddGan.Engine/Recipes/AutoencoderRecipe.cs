@@ -21,6 +21,7 @@ public sealed record AutoencoderRecipe
     public required ComponentSpec Perceptual { get; init; }
     public AutoencoderTrainingOptions Train { get; init; } = new();
     public OutputOptions Output { get; init; } = new();
+    public RuntimeOptions Runtime { get; init; } = new();
     public string? SourcePath { get; init; }
 
     public string RunDirectory => string.IsNullOrEmpty(Output.Dir) ? Path.Combine("runs", Name) : Output.Dir;
@@ -34,7 +35,7 @@ public sealed record AutoencoderRecipe
     }
 
     public string ToToml(string? header = null) =>
-        TomlWriter.Recipe(header, Name, Seed, Device, PluginFolders, Components(), [("train", Train), ("output", Output)]);
+        TomlWriter.Recipe(header, Name, Seed, Device, PluginFolders, Components(), [("train", Train), ("output", Output), ("runtime", Runtime)]);
 }
 
 /// <summary>Reads autoencoder recipes with the same strictness as diffusion-GAN recipes.</summary>
@@ -48,7 +49,7 @@ public sealed class AutoencoderRecipeLoader(ComponentCatalog catalog)
         new("perceptual", ComponentKind.PerceptualLoss, "none"),
     ];
 
-    private static readonly string[] PlainSections = ["train", "output"];
+    private static readonly string[] PlainSections = ["train", "output", "runtime"];
 
     public AutoencoderRecipe LoadFile(string path)
     {
@@ -65,12 +66,13 @@ public sealed class AutoencoderRecipeLoader(ComponentCatalog catalog)
             if (doc.Component(catalog, section) is { } spec) specs[section.Section] = spec;
         var train = doc.Plain<AutoencoderTrainingOptions>("train");
         var output = doc.Plain<OutputOptions>("output");
+        var runtime = doc.Plain<RuntimeOptions>("runtime");
         doc.ThrowIfErrors();
         return new AutoencoderRecipe
         {
             Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Autoencoder = specs["autoencoder"], ImageDiscriminator = specs["image_discriminator"],
-            Perceptual = specs["perceptual"], Train = train, Output = output, SourcePath = sourceName,
+            Perceptual = specs["perceptual"], Train = train, Output = output, Runtime = runtime, SourcePath = sourceName,
         };
     }
 }

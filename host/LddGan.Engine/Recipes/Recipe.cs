@@ -27,6 +27,7 @@ public sealed record Recipe
     public TrainingOptions Train { get; init; } = new();
     public SamplingOptions Sample { get; init; } = new();
     public OutputOptions Output { get; init; } = new();
+    public RuntimeOptions Runtime { get; init; } = new();
     /// <summary>Where the recipe was read from (not serialised).</summary>
     public string? SourcePath { get; init; }
 
@@ -45,5 +46,5 @@ public sealed record Recipe
 
     /// <summary>The fully resolved recipe as TOML (all defaults written out).</summary>
     public string ToToml(string? header = null) =>
-        TomlWriter.Recipe(header, Name, Seed, Device, PluginFolders, Components(), [("train", Train), ("sample", Sample), ("output", Output)]);
+        TomlWriter.Recipe(header, Name, Seed, Device, PluginFolders, Components(), [("train", Train), ("sample", Sample), ("output", Output), ("runtime", Runtime)]);
 }

@@ -21,7 +21,7 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         new("loss", ComponentKind.LossSchedule, "adversarial"),
     ];
 
-    private static readonly string[] PlainSections = ["train", "sample", "output"];
+    private static readonly string[] PlainSections = ["train", "sample", "output", "runtime"];
 
     public Recipe LoadFile(string path)
     {
@@ -40,13 +40,14 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         var train = doc.Plain<TrainingOptions>("train");
         var sample = doc.Plain<SamplingOptions>("sample");
         var output = doc.Plain<OutputOptions>("output");
+        var runtime = doc.Plain<RuntimeOptions>("runtime");
         doc.ThrowIfErrors();
         return new Recipe
         {
             Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Latent = specs["latent"], Diffusion = specs["diffusion"],
             Generator = specs["generator"], Discriminator = specs["discriminator"], Loss = specs["loss"],
-            Train = train, Sample = sample, Output = output, SourcePath = sourceName,
+            Train = train, Sample = sample, Output = output, Runtime = runtime, SourcePath = sourceName,
         };
     }
 

@@ -30,7 +30,7 @@ public static class RecipeSchema
                       "`device` (`\"cpu\"`, `\"cuda\"`, `\"cuda:N\"` or `\"auto\"`; default `\"cpu\"`), " +
                       "`plugin_folders` (array of folder paths relative to the recipe; default none).").AppendLine();
         foreach (var (section, kind, fallback) in Sections) ComponentSection(md, catalog, section, kind, fallback);
-        foreach (var (section, options) in new (string, object)[] { ("train", new TrainingOptions()), ("sample", new SamplingOptions()), ("output", new OutputOptions()) })
+        foreach (var (section, options) in new (string, object)[] { ("train", new TrainingOptions()), ("sample", new SamplingOptions()), ("output", new OutputOptions()), ("runtime", new RuntimeOptions()) })
         {
             md.AppendLine($"### [{section}]").AppendLine();
             Table(md, options, null);
@@ -38,7 +38,7 @@ public static class RecipeSchema
 
         md.AppendLine("## Autoencoder recipes").AppendLine();
         md.AppendLine("A recipe with an `[autoencoder]` section trains a first-stage autoencoder (LDDGAN) instead of a diffusion GAN. " +
-                      "It has the same top-level keys and `[data]` and `[output]` sections, and these:").AppendLine();
+                      "It has the same top-level keys and `[data]`, `[output]` and `[runtime]` sections, and these:").AppendLine();
         foreach (var s in AutoencoderRecipeLoader.ComponentSections.Where(s => s.Section != "data"))
             ComponentSection(md, catalog, s.Section, s.Kind, s.DefaultType);
         md.AppendLine("### [train] (autoencoder recipes)").AppendLine();

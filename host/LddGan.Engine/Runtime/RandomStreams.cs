@@ -5,17 +5,20 @@ namespace LddGan.Engine.Runtime;
 
 /// <summary>
 /// The explicit random streams of a run, all derived from the recipe seed, so that a run can be checkpointed and
-/// resumed bit-identically: <see cref="Noise"/> (timesteps, diffusion noise, z) lives on the training device;
-/// <see cref="DataOrder"/> and <see cref="Augmentation"/> are CPU generators.
+/// resumed bit-identically: <see cref="Noise"/> (timesteps, diffusion noise, z), <see cref="DataOrder"/> and
+/// <see cref="Augmentation"/>. All three are CPU generators whatever the training device: draws are made on the CPU
+/// and copied (TorchSharp 0.107 cannot make CUDA generators, see <c>GeneratorNoise</c>), so a seed gives the same
+/// random numbers on the CPU and on a GPU.
 /// </summary>
 public sealed class RandomStreams : IDisposable
 {
-    public RandomStreams(long seed, Device device)
+    public RandomStreams(long seed)
     {
-        // torch.manual_seed seeds only the CPU generator in TorchSharp; seed CUDA too so module init is reproducible.
+        // torch.manual_seed seeds only the CPU generator in TorchSharp; seed CUDA's default generators too, for
+        // whatever draws from them (dropout on a GPU).
         torch.manual_seed(seed);
         torch.cuda.manual_seed_all(seed);
-        Noise = new Generator((ulong)seed + 1, device);
+        Noise = new Generator((ulong)seed + 1);
         DataOrder = new Generator((ulong)seed + 2);
         Augmentation = new Generator((ulong)seed + 3);
     }

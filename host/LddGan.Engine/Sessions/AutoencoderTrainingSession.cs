@@ -55,8 +55,8 @@ public sealed class AutoencoderTrainingSession : IDisposable
         RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
 
         if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
-        _device = DeviceSelection.Resolve(recipe.Device);
-        _rng = new RandomStreams(recipe.Seed, _device);
+        _device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
+        _rng = new RandomStreams(recipe.Seed);
         torch.manual_seed(recipe.Seed);
 
         var builder = new ComponentBuilder(catalog);
@@ -99,6 +99,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
         long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
+        if (_trainer.CpuGradientNote is { } note) _observer.Note(note);
         var train = _recipe.Train;
         var clock = Stopwatch.StartNew();
         try

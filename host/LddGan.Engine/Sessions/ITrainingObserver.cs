@@ -5,8 +5,21 @@ namespace LddGan.Engine.Sessions;
 /// <summary>What a training run is about to do.</summary>
 public sealed record TrainingPlan(string RunDirectory, long StartStep, long TotalSteps, int BatchesPerEpoch, int NumEpochs, string Device, long Parameters);
 
-/// <summary>One step as shown to the user and written to metrics.jsonl.</summary>
-public sealed record StepReport(long Step, int Epoch, StepLosses Losses, double LrG, double LrD, double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Eta);
+/// <summary>
+/// One step as shown to the user and written to metrics.jsonl. The losses may still sit on the training device:
+/// <see cref="Losses"/> reads them (waiting for the device), so an observer reads them only when it shows them;
+/// <see cref="LossesRead"/> says whether they are on the host already (the session reads them every log_every steps).
+/// </summary>
+public sealed record StepReport(long Step, int Epoch, PendingStepLosses PendingLosses, double LrG, double LrD, double ImagesPerSecond,
+                                TimeSpan Elapsed, TimeSpan? Eta)
+{
+    public StepReport(long step, int epoch, StepLosses losses, double lrG, double lrD, double imagesPerSecond, TimeSpan elapsed, TimeSpan? eta)
+        : this(step, epoch, PendingStepLosses.Known(step - 1, losses), lrG, lrD, imagesPerSecond, elapsed, eta) { }
+
+    public StepLosses Losses => PendingLosses.Read();
+
+    public bool LossesRead => PendingLosses.IsRead;
+}
 
 /// <summary>The UI side of training (progress bar, logs); the engine stays UI-free.</summary>
 public interface ITrainingObserver

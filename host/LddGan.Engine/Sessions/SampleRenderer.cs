@@ -24,7 +24,7 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
-        using var rng = new Generator((ulong)seed, device);
+        using var rng = new Generator((ulong)seed); // on the CPU: draws are copied to the device (GeneratorNoise)
         var sampler = new ReverseSampler(process);
         bool wasTraining = generator.training;
         generator.eval();
@@ -43,7 +43,7 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     private Tensor SampleBatch(ReverseSampler sampler, Denoiser generator, int n, Generator rng)
     {
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
+        using var _ = inference_mode();
         var latents = sampler.Sample(generator, latentShape, n, device, rng);
         return latentSpace.Decode(latents).cpu().MoveToOuterDisposeScope();
     }

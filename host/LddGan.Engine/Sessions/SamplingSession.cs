@@ -42,7 +42,7 @@ public sealed class SamplingSession : IDisposable
         {
             throw new CheckpointException($"{CheckpointPath}: its recipe cannot be used with the loaded plugins:{Environment.NewLine}{e.Message}", e);
         }
-        var torchDevice = DeviceSelection.Resolve(device ?? Recipe.Device);
+        var torchDevice = DeviceSelection.Resolve(device ?? Recipe.Device, Recipe.Runtime);
         var (latent, process, generator, _, discriminator, _) =
             TrainingSession.BuildModelComponents(new ComponentBuilder(catalog), Recipe, Meta.DataShape, torchDevice, withEma: false);
         (_latent, _process, _generator, _discriminator) = (latent, process, generator, discriminator);

@@ -58,8 +58,8 @@ public sealed class TrainingSession : IDisposable
         RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
 
         if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
-        _device = DeviceSelection.Resolve(recipe.Device);
-        _rng = new RandomStreams(recipe.Seed, _device);
+        _device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
+        _rng = new RandomStreams(recipe.Seed);
 
         var builder = new ComponentBuilder(catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
@@ -98,7 +98,9 @@ public sealed class TrainingSession : IDisposable
         long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
         long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
+        if (_trainer.CpuGradientNote is { } note) _observer.Note(note);
 
+        using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_device);
         var clock = Stopwatch.StartNew();
         var window = Stopwatch.StartNew();
         long windowStart = startStep;
@@ -106,9 +108,14 @@ public sealed class TrainingSession : IDisposable
         var train = _recipe.Train;
         try
         {
-            _trainer.Run(losses =>
+            _trainer.Run(pending =>
             {
                 long step = _trainer.GlobalStep;
+                bool logs = step % train.LogEvery == 0 || step == total;
+                bool previews = train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total;
+                bool checkpoints = train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total;
+                // The host waits for the device only here: a diverged run is caught before it is logged or saved.
+                if (logs || previews || checkpoints) pending.ReadFinite();
                 if (window.Elapsed.TotalSeconds >= 1 || step == total)
                 {
                     imagesPerSecond = (step - windowStart) * train.BatchSize / window.Elapsed.TotalSeconds;
@@ -116,13 +123,13 @@ public sealed class TrainingSession : IDisposable
                     windowStart = step;
                 }
                 double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
-                var report = new StepReport(step, _trainer.Epoch, losses, _trainer.CurrentLrG,
+                var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
                     _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, clock.Elapsed,
                     TimeSpan.FromSeconds(perStep * (total - step)));
                 _observer.Stepped(report);
-                if (step % train.LogEvery == 0 || step == total) metrics.Write(MetricsRecord(report));
-                if (train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total) WritePreview($"step_{step:D7}.png");
-                if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total) SaveCheckpoint();
+                if (logs) metrics.Write(MetricsRecord(report));
+                if (previews) WritePreview($"step_{step:D7}.png");
+                if (checkpoints) SaveCheckpoint();
             }, cancellation);
         }
         catch (OperationCanceledException)
@@ -133,6 +140,10 @@ public sealed class TrainingSession : IDisposable
         }
         SaveCheckpoint();
         WritePreview("final.png");
+        if (gpuMemory is { Available: true })
+            _observer.Note($"peak GPU memory in use: {gpuMemory.PeakBytes / 1073741824.0:F2} GiB (whole device, CUDA driver; " +
+                           $"{gpuMemory.BaselineBytes / 1073741824.0:F2} GiB before training); " +
+                           $"{(_trainer.GlobalStep - startStep) * train.BatchSize / clock.Elapsed.TotalSeconds:F0} images/s over the run.");
     }
 
     public string ResolvedToml() => _recipe.ToToml(

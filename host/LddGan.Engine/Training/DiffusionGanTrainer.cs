@@ -32,6 +32,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         _rng = rng;
         _cursor = new EpochCursor(rng.DataOrder);
         _device = device;
+        CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device);
         _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
         if (_c.GeneratorEma is not null && options.EmaDecay > 0)
@@ -43,6 +44,9 @@ public sealed class DiffusionGanTrainer : IDisposable
     }
 
     public long GlobalStep { get; private set; }
+
+    /// <summary>Set when the CPU's oneDNN convolution gradients were found wrong and oneDNN was switched off.</summary>
+    public string? CpuGradientNote { get; }
     public int Epoch => _cursor.Epoch;
     public int BatchInEpoch => _cursor.BatchInEpoch;
 
@@ -67,9 +71,10 @@ public sealed class DiffusionGanTrainer : IDisposable
 
     /// <summary>
     /// Runs epochs until the budget (num_epochs or max_steps) is spent. <paramref name="afterStep"/> sees each step's
-    /// losses (the session logs, previews and checkpoints from there).
+    /// losses while they are still on the device (the session reads them when it logs, previews or checkpoints); they
+    /// are released after it returns.
     /// </summary>
-    public void Run(Action<StepLosses> afterStep, CancellationToken cancellation = default)
+    public void Run(Action<PendingStepLosses> afterStep, CancellationToken cancellation = default)
     {
         if (BatchesPerEpoch == 0)
             throw new InvalidOperationException(
@@ -79,20 +84,35 @@ public sealed class DiffusionGanTrainer : IDisposable
                                                 cancellation, SetLearningRates))
         {
             if (_options.LrSchedule == LrSchedule.CosineSteps) SetLearningRates(Epoch);
-            StepLosses losses;
-            using (NewDisposeScope())
-            {
-                using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
-                Tensor x0;
-                using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device));
-                losses = TrainStep(x0);
-            }
+            using PendingStepLosses losses = StepOnBatch(indices);
             afterStep(losses);
         }
     }
 
-    /// <summary>One discriminator and one generator update on a batch of clean latents x_0.</summary>
+    private PendingStepLosses StepOnBatch(long[] indices)
+    {
+        using var scope = NewDisposeScope();
+        using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+        Tensor x0;
+        using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device, non_blocking: true));
+        return Step(x0);
+    }
+
+    /// <summary>
+    /// One step (<see cref="Step"/>) with its losses read at once and checked: a host synchronisation per step, which
+    /// custom loops and tests may want; <see cref="Run"/> avoids it.
+    /// </summary>
     public StepLosses TrainStep(Tensor x0)
+    {
+        using var pending = Step(x0);
+        return pending.ReadFinite();
+    }
+
+    /// <summary>
+    /// One discriminator and one generator update on a batch of clean latents x_0. Nothing here waits for the device:
+    /// the losses come back unread (the caller owns them).
+    /// </summary>
+    public PendingStepLosses Step(Tensor x0)
     {
         using var scope = NewDisposeScope();
         long b = x0.shape[0];
@@ -102,7 +122,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         // --- Discriminator: real pairs (x_t, x_{t+1}) against fake pairs (x_t' ~ q(x_t | G(x_{t+1}), x_{t+1}), x_{t+1}) ---
         TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
         _optimizerD.zero_grad();
-        var t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
+        var t = Diffusion.GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
         var (xt, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
         xt = xt.detach().requires_grad_(true);
         xNext = xNext.detach();
@@ -111,7 +131,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         var lossReal = softplus(-dReal).mean();
         lossReal.backward(retain_graph: true);
 
-        double r1 = double.NaN;
+        Tensor? r1 = null;
         if (_options.R1Gamma > 0 && GlobalStep % _options.LazyReg == 0)
         {
             // R1 on the real, less-noisy input x_t: (γ/2)·E‖∇_{x_t} D‖², not rescaled by lazy_reg (as the official code).
@@ -119,13 +139,13 @@ public sealed class DiffusionGanTrainer : IDisposable
             var grad = torch.autograd.grad([dReal.sum()], [xt], retain_graph: true, create_graph: true)[0];
             var penalty = grad.view(b, -1).pow(2).sum(1).mean() * (_options.R1Gamma / 2);
             penalty.backward();
-            r1 = penalty.item<float>();
+            r1 = penalty;
         }
 
         Tensor x0Fake;
         using (no_grad())
         {
-            var z = randn([b, _c.Generator.NoiseDim], device: _device, generator: _rng.Noise);
+            var z = Diffusion.GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
             x0Fake = _c.Generator.call(xNext, t, z);
         }
         var xFake = _c.Process.SamplePosterior(x0Fake, xNext, t, _rng.Noise);
@@ -137,40 +157,30 @@ public sealed class DiffusionGanTrainer : IDisposable
         // --- Generator: non-saturating loss on fresh pairs, plus the schedule's reconstruction of x_0 ---
         TrainingBudget.SetRequiresGrad(_c.Discriminator, false);
         _optimizerG.zero_grad();
-        t = randint(0, T, [b], dtype: ScalarType.Int64, device: _device, generator: _rng.Noise);
+        t = Diffusion.GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
         (_, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
-        var zG = randn([b, _c.Generator.NoiseDim], device: _device, generator: _rng.Noise);
+        var zG = Diffusion.GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
         var x0Pred = _c.Generator.call(xNext, t, zG);
         var xPos = _c.Process.SamplePosterior(x0Pred, xNext, t, _rng.Noise);
         var lossAdversarial = softplus(-_c.Discriminator.call(xPos, t, xNext).view(-1)).mean();
 
         var weights = _c.LossSchedule.WeightsAt(progress);
         var lossG = lossAdversarial * weights.Adversarial;
-        double reconstruction = double.NaN;
+        Tensor? reconstruction = null;
         if (weights.Reconstruction > 0)
         {
-            var rec = l1_loss(x0Pred, x0);
-            lossG = lossG + rec * weights.Reconstruction;
-            reconstruction = rec.item<float>();
+            reconstruction = l1_loss(x0Pred, x0);
+            lossG = lossG + reconstruction * weights.Reconstruction;
         }
         lossG.backward();
         _optimizerG.step();
         _ema?.Update();
         TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
 
-        var losses = new StepLosses(lossReal.item<float>(), lossFake.item<float>(), r1,
-                                    lossAdversarial.item<float>(), reconstruction, lossG.item<float>());
-        CheckFinite(losses);
-        GlobalStep++;
-        return losses;
-    }
-
-    private void CheckFinite(StepLosses l)
-    {
-        foreach (var (name, value) in new[] { ("D loss on real", l.DReal), ("D loss on fake", l.DFake), ("R1 penalty", l.R1), ("G loss", l.G) })
-            if (double.IsInfinity(value) || (double.IsNaN(value) && name != "R1 penalty"))
-                throw new TrainingDivergedException(GlobalStep, name, value);
-        if (!double.IsNaN(l.R1) && !double.IsFinite(l.R1)) throw new TrainingDivergedException(GlobalStep, "R1 penalty", l.R1);
+        // One small tensor for all six numbers, read by the host only when needed (PendingStepLosses).
+        var absent = full([], float.NaN, ScalarType.Float32, _device);
+        var values = stack([lossReal, lossFake, r1 ?? absent, lossAdversarial, reconstruction ?? absent, lossG]).detach();
+        return new PendingStepLosses(GlobalStep++, values.DetachFromDisposeScope());
     }
 
     private void SetLearningRates(int epoch)

@@ -185,7 +185,8 @@ public sealed class DiscriminatorTests
         d.to(ScalarType.Float64);
         var dbl = d.call(x.to_type(ScalarType.Float64), t, x.to_type(ScalarType.Float64));
         Assert.That(dbl.dtype, Is.EqualTo(ScalarType.Float64));
-        Assert.That(dbl.to_type(ScalarType.Float32).allclose(single, rtol: 1e-4, atol: 1e-6), Is.True);
+        // rtol 2e-3: some CPUs' float32 convolution kernels are accurate to only ~3e-4 here (AVX-512 AMD EPYC, final_conv).
+        Assert.That(dbl.to_type(ScalarType.Float32).allclose(single, rtol: 2e-3, atol: 1e-6), Is.True);
     }
 
     [Test]

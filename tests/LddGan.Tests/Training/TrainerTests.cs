@@ -15,7 +15,7 @@ public sealed class TrainerTests
 {
     private static (DiffusionGanTrainer Trainer, TrainingComponents C, RandomStreams Rng) Build(TrainingOptions options, int seed = 3)
     {
-        var rng = new RandomStreams(seed, CPU);
+        var rng = new RandomStreams(seed);
         var shape = new SampleShape(1, 8, 8);
         var c = new TrainingComponents(new BlobDataset(64), new PixelSpace(), new DiffusionGanProcess(new DiffusionOptions()),
             new TinyDenoiser(shape), new TinyDenoiser(shape), new TinyDiscriminator(shape), new AdversarialLossSchedule());
