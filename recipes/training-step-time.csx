@@ -13,6 +13,7 @@ var recipe = loaded with
 {
     Device = Argument("device", loaded.Device),
     Train = loaded.Train with { BatchSize = Argument("batch", loaded.Train.BatchSize), LazyReg = Argument("lazy-reg", loaded.Train.LazyReg) },
+    Runtime = loaded.Runtime with { CudnnBenchmark = Argument("cudnn-benchmark", loaded.Runtime.CudnnBenchmark) },
 };
 int cycles = Argument("cycles", 3);       // cycles timed step by step (each gives lazy_reg - 1 plain steps and one R1 step)
 int wholeCycles = Argument("whole-cycles", 2);
@@ -63,6 +64,6 @@ if (json.Length > 0)
         recipe = recipe.Name, device = device.ToString(), batch = recipe.Train.BatchSize, lazy_reg = lazy, threads = torch.get_num_threads(),
         plain_median_s = Median(plain), plain_s = plain, r1_median_s = r1.Count > 0 ? Median(r1) : (double?)null, r1_s = r1,
         cycle_median_s = cycle, cycle_s = whole, images_per_s = lazy * recipe.Train.BatchSize / cycle,
-    }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
 trainer.Dispose(); rng.Dispose(); x0.Dispose();
 c.Generator.Dispose(); c.GeneratorEma?.Dispose(); c.Discriminator.Dispose(); c.Process.Dispose(); c.LatentSpace.Dispose(); c.Dataset.Dispose();

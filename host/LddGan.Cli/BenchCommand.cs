@@ -18,10 +18,11 @@ public static class BenchCommand
         var vs = new Option<bool>("--vs") { Description = "Benchmark all models in this one process and print ratios relative to the first (otherwise each model runs in its own process when there are several, so peak memory is its own)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: each recipe's device)." };
+        var autotune = new Option<bool?>("--cudnn-benchmark") { Description = "On a GPU: cuDNN autotuning, true or false (default: the recipe's [runtime] cudnn_benchmark, on)." };
         var tf32 = new Option<bool?>("--tf32") { Description = "On a GPU: TF32 for convolutions and matrix products, true or false (default: the recipe's [runtime] tf32, on)." };
         var command = new Command("bench", "Time sampling (per 100 images, median after warm-up), NFE, parameters, FLOPs per sample and peak memory of one or more models.")
         {
-            models, repeats, warmup, batch, seed, vs, json, device, tf32,
+            models, repeats, warmup, batch, seed, vs, json, device, tf32, autotune,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
@@ -34,6 +35,7 @@ public static class BenchCommand
                 Seed = parse.GetValue(seed),
                 Device = parse.GetValue(device),
                 Tf32 = parse.GetValue(tf32),
+                CudnnBenchmark = parse.GetValue(autotune),
             };
             var errors = options.Validate().ToList();
             if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
@@ -73,7 +75,7 @@ public static class BenchCommand
         start.FileName = self;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         foreach (var arg in new[] { "bench", target, "--json", temp }) start.ArgumentList.Add(arg);
-        foreach (var name in new[] { "--repeats", "--warmup", "--batch", "--seed", "--device", "--tf32" })
+        foreach (var name in new[] { "--repeats", "--warmup", "--batch", "--seed", "--device", "--tf32", "--cudnn-benchmark" })
         {
             var token = parse.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
                 .FirstOrDefault(o => o.Option.Name == name);
@@ -123,7 +125,7 @@ public static class BenchCommand
         AnsiConsole.Write(table);
         if (gpu)
             AnsiConsole.MarkupLine("[grey]GPU: the timer starts and stops on a synchronised device; TF32 " +
-                                   (results[0].Tf32 == true ? "on" : "off") + "; peak GPU memory: device-wide (CUDA driver), " +
+                                   (results[0].Tf32 == true ? "on" : "off") + "; cuDNN autotuning " + (results[0].CudnnBenchmark == true ? "on" : "off") + "; peak GPU memory: device-wide (CUDA driver), " +
                                    "including the CUDA context and libtorch's cache.[/]");
         AnsiConsole.MarkupLine("[grey]time: median of the timed runs, generation and decoding, batch " + results[0].BatchSize +
                                $", {results[0].Threads} threads on {Markup.Escape(results[0].Device)}; FLOPs = 2 × multiply-adds of convolution and linear layers; " +

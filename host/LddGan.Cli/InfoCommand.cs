@@ -41,6 +41,8 @@ public static class InfoCommand
             if (inventory.CudnnVersion is { } cudnn) Row("cuDNN", $"{cudnn} ({inventory.CudnnFile})");
             foreach (var gpu in inventory.Gpus)
                 Row($"GPU {gpu.Index}", $"{gpu.Name}, {gpu.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, compute capability {gpu.ComputeMajor}.{gpu.ComputeMinor}");
+            if (cuda && LibTorchContext.Open()?.CudnnBenchmark is { } autotune)
+                Row("cuDNN autotuning", $"{OnOff(autotune)} (libtorch default; a recipe's [runtime] cudnn_benchmark sets it, default on)");
             if (cuda)
                 Row("TF32 in force", $"convolutions (cuDNN) {OnOff(torch.backends.cudnn.allow_tf32)}, matrix products {OnOff(torch.backends.cuda.matmul.allow_tf32)} " +
                                      "(libtorch defaults; a recipe's [runtime] tf32 sets both, default on)");

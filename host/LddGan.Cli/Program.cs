@@ -12,6 +12,9 @@ catch (LibTorchLoadException e)
     return ErrorReporting.Unavailable;
 }
 
+// Piped or redirected output (logs, CI) has no terminal width: don't cut tables at 80 columns.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
+
 var pluginsOption = new Option<string[]>("--plugins")
 {
     Description = "Extra plugin folder(s) to load, besides plugins/ next to lddgan and LDDGAN_PLUGIN_PATH.",

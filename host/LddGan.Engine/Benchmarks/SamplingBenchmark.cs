@@ -22,6 +22,8 @@ public sealed record BenchmarkOptions
     public string? Device { get; init; }
     /// <summary>TF32 on a CUDA device (default: the recipe's <c>[runtime] tf32</c>).</summary>
     public bool? Tf32 { get; init; }
+    /// <summary>cuDNN autotuning on a CUDA device (default: the recipe's <c>[runtime] cudnn_benchmark</c>).</summary>
+    public bool? CudnnBenchmark { get; init; }
 
     public IEnumerable<string> Validate()
     {
@@ -65,6 +67,8 @@ public sealed record BenchmarkResult
     public int Threads { get; init; }
     /// <summary>Whether CUDA convolutions and matrix products ran with TF32 (null on the CPU).</summary>
     public bool? Tf32 { get; init; }
+    /// <summary>Whether cuDNN autotuning was on (null on the CPU).</summary>
+    public bool? CudnnBenchmark { get; init; }
     /// <summary>Peak device memory in use on a GPU (CUDA driver, whole device) while the model was loaded and timed (bytes).</summary>
     public long? PeakGpuBytes { get; init; }
     /// <summary>Device memory in use before the model was loaded (bytes).</summary>
@@ -101,6 +105,8 @@ public static class SamplingBenchmark
         bool cuda = model.Device.type == DeviceType.CUDA;
         using var gpuMemoryOfRecipeDevice = gpuMemory is null && cuda ? Runtime.NativeTorch.GpuMemoryMonitor.StartFor(model.Device) : null;
         if (cuda && options.Tf32 is { } tf32) Runtime.DeviceSelection.SetTf32(tf32);
+        var libtorch = Runtime.NativeTorch.LibTorchContext.Open();
+        if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
 
         var flops = FlopCounter.Measure(model.SamplingModules, () => model.Generate(1, options.Seed, 1).Dispose());
         for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
@@ -139,6 +145,7 @@ public static class SamplingBenchmark
             Device = model.Device.ToString(),
             Threads = torch.get_num_threads(),
             Tf32 = cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
+            CudnnBenchmark = cuda ? libtorch?.CudnnBenchmark : null,
             PeakGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.PeakBytes,
             BaselineGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.BaselineBytes,
         };

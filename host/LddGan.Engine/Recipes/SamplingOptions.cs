@@ -40,6 +40,11 @@ public sealed record RuntimeOptions : IValidatableOptions
     /// default is on for convolutions and off for matrix products; this sets both. No effect on the CPU.
     /// </summary>
     public bool Tf32 { get; init; } = true;
+    /// <summary>
+    /// cuDNN autotuning (<c>torch.backends.cudnn.benchmark</c>): every convolution shape is timed once with each
+    /// algorithm and the fastest kept; the first steps are slower, later ones faster. No effect on the CPU.
+    /// </summary>
+    public bool CudnnBenchmark { get; init; } = true;
 
     public IEnumerable<string> Validate() { yield break; }
 }

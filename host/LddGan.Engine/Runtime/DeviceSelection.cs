@@ -7,7 +7,8 @@ public static class DeviceSelection
 {
     /// <summary>
     /// Resolves "cpu", "cuda", "cuda:N" or "auto" to a device; CUDA without a usable CUDA libtorch is a clear error.
-    /// On a CUDA device, also applies the recipe's <c>[runtime]</c> settings (TF32), which libtorch keeps per process.
+    /// On a CUDA device, also applies the recipe's <c>[runtime]</c> settings (TF32, cuDNN autotuning), which libtorch keeps
+    /// per process.
     /// </summary>
     public static torch.Device Resolve(string name, RuntimeOptions? runtime = null)
     {
@@ -22,7 +23,9 @@ public static class DeviceSelection
         var device = name == "auto" ? torch.CUDA : new torch.Device(name);
         if (device.index >= torch.cuda.device_count())
             throw new InvalidOperationException($"device = \"{name}\" but only {torch.cuda.device_count()} CUDA device(s) are visible (cuda:0 … cuda:{torch.cuda.device_count() - 1}).");
-        SetTf32((runtime ?? new RuntimeOptions()).Tf32);
+        runtime ??= new RuntimeOptions();
+        SetTf32(runtime.Tf32);
+        if (NativeTorch.LibTorchContext.Open() is { } context) context.CudnnBenchmark = runtime.CudnnBenchmark;
         return device;
     }
 

@@ -28,6 +28,16 @@ public sealed class RecipeLoaderTests
     }
 
     [Test]
+    public void RuntimeSectionDefaultsToTf32AndAutotuningAndRoundTrips()
+    {
+        Assert.That(Parse(TestCatalog.TinyRecipe).Runtime, Is.EqualTo(new RuntimeOptions { Tf32 = true, CudnnBenchmark = true }));
+        var strict = Parse(TestCatalog.TinyRecipe + "\n[runtime]\ntf32 = false\ncudnn_benchmark = false\n");
+        Assert.That(strict.Runtime, Is.EqualTo(new RuntimeOptions { Tf32 = false, CudnnBenchmark = false }));
+        Assert.That(Parse(strict.ToToml()).Runtime, Is.EqualTo(strict.Runtime));
+        Assert.That(Fails(TestCatalog.TinyRecipe + "\n[runtime]\ntf33 = false\n").Message, Does.Contain("tf33").And.Contain("tf32"));
+    }
+
+    [Test]
     public void ResolvedRecipeRoundTripsExactly()
     {
         var recipe = Parse(TestCatalog.TinyRecipe);
