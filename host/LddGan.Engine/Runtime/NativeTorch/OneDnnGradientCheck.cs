@@ -34,24 +34,33 @@ public static class OneDnnGradientCheck
                $"convolutions ({Variable}=on keeps it).";
     }
 
-    /// <summary>Relative difference of a float32 and a float64 input gradient of one small convolution.</summary>
+    /// <summary>
+    /// The largest relative difference of float32 and float64 input gradients of small 16→1-channel convolutions (a
+    /// few shapes, with and without a weight gradient: the defect shows for some shapes and not others).
+    /// </summary>
     private static double InputGradientError()
     {
         using var scope = NewDisposeScope();
         using var enable = enable_grad();
         var generator = new Generator(7);
-        var x = randn([4, 16, 8, 8], generator: generator);
-        var w = randn([1, 16, 3, 3], generator: generator) * 0.1;
-        var dy = randn([4, 1, 8, 8], generator: generator);
-        Tensor Gradient(ScalarType type)
-        {
-            var input = x.to(type).requires_grad_(true);
-            var y = nn.functional.conv2d(input, w.to(type), padding: [1, 1]);
-            return autograd.grad([(y * dy.to(type)).sum()], [input])[0].to(ScalarType.Float64);
-        }
-        var exact = Gradient(ScalarType.Float64);
-        var error = (Gradient(ScalarType.Float32) - exact).abs().max() / exact.abs().max();
-        double value = error.item<double>();
-        return double.IsNaN(value) ? double.PositiveInfinity : value;
+        double worst = 0;
+        foreach (var (batch, side) in new[] { (4, 8), (32, 32), (8, 16) })
+            foreach (bool weightGradient in new[] { false, true })
+            {
+                var x = randn([batch, 16, side, side], generator: generator);
+                var w = randn([1, 16, 3, 3], generator: generator) * 0.1;
+                var dy = randn([batch, 1, side, side], generator: generator);
+                Tensor Gradient(ScalarType type)
+                {
+                    var input = x.to(type).requires_grad_(true);
+                    var weight = w.to(type).requires_grad_(weightGradient);
+                    var y = nn.functional.conv2d(input, weight, padding: [1, 1]);
+                    return autograd.grad([(y * dy.to(type)).sum()], [input])[0].to(ScalarType.Float64);
+                }
+                var exact = Gradient(ScalarType.Float64);
+                double error = ((Gradient(ScalarType.Float32) - exact).abs().max() / exact.abs().max()).item<double>();
+                worst = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(worst, error);
+            }
+        return worst;
     }
 }
