@@ -1,0 +1,2 @@
+# stub (bench)
+LMDBDataset = None

@@ -1,0 +1,2 @@
+# stub (bench)
+LSUN = None

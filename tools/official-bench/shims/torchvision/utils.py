@@ -1,0 +1,2 @@
+# stub (bench): unused by the timed code
+save_image = None
