@@ -13,7 +13,8 @@ public static class ErrorReporting
 {
     public const int Ok = 0, BadInput = 1, Diverged = 3, Interrupted = 130, Internal = 70, Unavailable = 69;
 
-    public static int Run(Func<int> action)
+    /// <param name="signals">When given, a cancelled run exits with the code of the signal that stopped it (130 or 143).</param>
+    public static int Run(Func<int> action, StopSignals? signals = null)
     {
         try
         {
@@ -21,6 +22,8 @@ public static class ErrorReporting
         }
         catch (RecipeException e) { return Fail("recipe", e.Message); }
         catch (LddGan.Scripting.ScriptCompilationException e) { return Fail("script", e.Message); }
+        // A script whose training was stopped by a signal: the training saved and said how to resume.
+        catch (LddGan.Scripting.ScriptRuntimeException e) when (e.InnerException is OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }
         catch (LddGan.Scripting.ScriptRuntimeException e) { return Fail("script", e.Message); }
         catch (ComponentResolutionException e) { return Fail("component", e.Message); }
         catch (LddGan.Engine.Plugins.PluginLoadException e) { return Fail("plugin", e.Message); }
@@ -31,7 +34,7 @@ public static class ErrorReporting
         catch (RunSetupException e) { return Fail("run", e.Message); }
         catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
-        catch (OperationCanceledException) { return Interrupted; }
+        catch (OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }
         catch (InvalidOperationException e) when (e.StackTrace?.Contains("LddGan.Engine") == true) { return Fail("error", e.Message); }
         catch (Exception e)
         {

@@ -22,14 +22,15 @@ var pluginsOption = new Option<string[]>("--plugins")
     AllowMultipleArgumentsPerToken = true,
 };
 
+using var signals = new StopSignals();
 var root = new RootCommand("lddgan — train and sample denoising diffusion GANs (DDGAN, WDDGAN, LDDGAN) with TorchSharp.")
 {
-    TrainCommand.Create(pluginsOption),
+    TrainCommand.Create(pluginsOption, signals),
     SampleCommand.Create(pluginsOption),
     InfoCommand.Create(pluginsOption, libtorch),
     PluginsCommand.Create(pluginsOption),
-    WatchCommand.Create(pluginsOption),
-    RunCommand.Create(pluginsOption),
+    WatchCommand.Create(pluginsOption, signals),
+    RunCommand.Create(pluginsOption, signals),
     SchemaCommand.Create(pluginsOption),
     ExportCommand.Create(pluginsOption),
     ImportCommand.Create(pluginsOption),

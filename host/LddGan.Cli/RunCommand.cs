@@ -11,7 +11,7 @@ namespace LddGan.Cli;
 /// </summary>
 public static class RunCommand
 {
-    public static Command Create(Option<string[]> plugins)
+    public static Command Create(Option<string[]> plugins, StopSignals signals)
     {
         var recipe = new Argument<FileInfo>("recipe") { Description = "A .csx script or a .toml recipe (e.g. runs/<name>/recipe.resolved.toml)." };
         var scriptArgs = new Argument<string[]>("args") { Description = "Arguments for the script, after --.", Arity = ArgumentArity.ZeroOrMore };
@@ -25,7 +25,8 @@ public static class RunCommand
             switch (file.Extension.ToLowerInvariant())
             {
                 case ".csx":
-                    var globals = new RecipeContext(file.FullName, parse.GetValue(scriptArgs) ?? [], host.Catalog, host.Plugins);
+                    var globals = new RecipeContext(file.FullName, parse.GetValue(scriptArgs) ?? [], host.Catalog, host.Plugins,
+                                                    stop: signals.Token);
                     var result = new ScriptHost().Run(file.FullName, globals);
                     if (result is not null) Console.WriteLine(result);
                     return ErrorReporting.Ok;
@@ -34,12 +35,12 @@ public static class RunCommand
                     using (var session = new TrainingSession(loaded, host.Catalog, host.Plugins,
                                new TrainingSessionOptions { RunDirectory = parse.GetValue(output) },
                                new SpectreTrainingObserver(null, Math.Max(loaded.Train.LogEvery, 1))))
-                        session.Run();
+                        session.Run(signals.Token);
                     return ErrorReporting.Ok;
                 default:
                     throw new RecipeException($"{file.FullName}: error: a recipe is a .csx script or a .toml file.");
             }
-        }));
+        }, signals));
         return command;
     }
 }

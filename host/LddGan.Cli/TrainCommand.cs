@@ -7,7 +7,7 @@ namespace LddGan.Cli;
 
 public static class TrainCommand
 {
-    public static Command Create(Option<string[]> plugins)
+    public static Command Create(Option<string[]> plugins, StopSignals signals)
     {
         var recipe = new Argument<FileInfo>("recipe") { Description = "A TOML recipe (e.g. recipes/ddgan-fashion-mnist.toml) or a run's recipe.resolved.toml." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run from its latest checkpoint (same run directory)." };
@@ -24,9 +24,6 @@ public static class TrainCommand
             var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };
             long? steps = parse.GetValue(maxSteps);
 
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-
             if (RecipeLoader.IsAutoencoderRecipe(path))
             {
                 // A first-stage recipe ([autoencoder] section): train the autoencoder (LDDGAN's first stage).
@@ -35,7 +32,7 @@ public static class TrainCommand
                 WithObserver(loaded.Train.LogEvery, observer =>
                 {
                     using var session = new AutoencoderTrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
-                    session.Run(cancel.Token);
+                    session.Run(signals.Token);
                 });
             }
             else
@@ -45,11 +42,11 @@ public static class TrainCommand
                 WithObserver(loaded.Train.LogEvery, observer =>
                 {
                     using var session = new TrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
-                    session.Run(cancel.Token);
+                    session.Run(signals.Token);
                 });
             }
             return ErrorReporting.Ok;
-        }));
+        }, signals));
         return command;
     }
 

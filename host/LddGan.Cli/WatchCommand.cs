@@ -14,7 +14,7 @@ namespace LddGan.Cli;
 /// </summary>
 public static class WatchCommand
 {
-    public static Command Create(Option<string[]> plugins)
+    public static Command Create(Option<string[]> plugins, StopSignals signals)
     {
         var recipe = new Argument<FileInfo>("recipe") { Description = "A TOML recipe to re-run on every plugin change." };
         var maxSteps = new Option<long>("--max-steps") { Description = "Training steps per run (short on purpose).", DefaultValueFactory = _ => 20 };
@@ -29,13 +29,11 @@ public static class WatchCommand
         {
             string recipePath = parse.GetRequiredValue(recipe).FullName;
             using var host = new HostContext(parse.GetValue(plugins) ?? [], recipePath);
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
             var watch = new Watcher(host.Manager, recipePath, parse.GetValue(maxSteps), Path.GetFullPath(parse.GetValue(output)!),
                                     parse.GetValue(interval), parse.GetValue(maxRuns));
-            watch.Run(cancel.Token);
+            watch.Run(signals.Token);
             return ErrorReporting.Ok;
-        }));
+        }, signals));
         return command;
     }
 

@@ -22,10 +22,13 @@ public sealed record TrainingResult(string RunDirectory, string CheckpointPath, 
 public class RecipeContext
 {
     private readonly TextWriter _out;
+    private readonly CancellationToken _stop;
 
+    /// <param name="stop">Cancelled on SIGINT/SIGTERM: a training started by the script then saves a checkpoint and stops.</param>
     public RecipeContext(string scriptPath, IReadOnlyList<string> args, ComponentCatalog catalog,
-                         IReadOnlyList<LoadedPlugin> plugins, TextWriter? output = null)
+                         IReadOnlyList<LoadedPlugin> plugins, TextWriter? output = null, CancellationToken stop = default)
     {
+        _stop = stop;
         ScriptPath = Path.GetFullPath(scriptPath);
         Args = args;
         Catalog = catalog.Copy();
@@ -99,7 +102,7 @@ public class RecipeContext
         var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), onStep, onEpoch);
         using var session = new TrainingSession(recipe, Catalog, Plugins,
             new TrainingSessionOptions { RunDirectory = runDirectory, Resume = resume }, observer);
-        session.Run();
+        session.Run(_stop);
         observer.FinishEpochIfComplete(session.Trainer);
         return new TrainingResult(session.RunDirectory, session.CheckpointPath, session.Trainer.GlobalStep, observer.Last);
     }
@@ -114,7 +117,7 @@ public class RecipeContext
         ArgumentNullException.ThrowIfNull(recipe);
         var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), null, null);
         using var session = new AutoencoderTrainingSession(recipe, Catalog, Plugins, new TrainingSessionOptions { RunDirectory = runDirectory }, observer);
-        return session.Run();
+        return session.Run(_stop);
     }
 
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>

@@ -135,7 +135,8 @@ public sealed class TrainingSession : IDisposable
         catch (OperationCanceledException)
         {
             SaveCheckpoint();
-            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath} (continue with --resume).");
+            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath}. Continue with: " +
+                           $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}");
             throw;
         }
         SaveCheckpoint();

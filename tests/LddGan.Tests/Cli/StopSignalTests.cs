@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LddGan.Tests.Runtime;
+using NUnit.Framework;
+
+namespace LddGan.Tests.Cli;
+
+/// <summary>
+/// SIGINT and SIGTERM stop every kind of training the same way: the current step ends, a checkpoint is written, the
+/// way to resume is printed, and lddgan exits 130 or 143. Runs the built CLI as a child process and signals it.
+/// </summary>
+[NonParallelizable]
+public sealed class StopSignalTests
+{
+    private const string Recipe = """
+        name = "signal-toy"
+        seed = 3
+        [data]
+        type = "25-gaussians"
+        count = 4096
+        [generator]
+        type = "toy-mlp"
+        [discriminator]
+        type = "toy-mlp"
+        [train]
+        batch_size = 64
+        num_epochs = 1000
+        threads = 1
+        log_every = 1
+        sample_every = 0
+        checkpoint_every = 0
+        """;
+
+    private string _folder = "";
+
+    [SetUp]
+    public void CreateFolder() => Directory.CreateDirectory(_folder = Path.Combine(Path.GetTempPath(), $"lddgan-signals-{Guid.NewGuid():N}"));
+
+    [TearDown]
+    public void RemoveFolder() => Directory.Delete(_folder, recursive: true);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    private static string Cli()
+    {
+        string dll = Path.Combine(RepositoryRoot.Find(), "host", "LddGan.Cli", "bin", "Release", "net10.0", "lddgan.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"{dll} is not built (dotnet build LddGan.Framework.sln -c Release builds it)");
+        return dll;
+    }
+
+    /// <summary>Starts lddgan with <paramref name="args"/>, signals it after its first training step, returns its exit code and output.</summary>
+    private static (int ExitCode, string Output) RunAndSignal(int signal, params string[] args)
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("POSIX signals");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Cli());
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        var stepped = new ManualResetEventSlim();
+        child.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (output) output.AppendLine(e.Data); if (e.Data.StartsWith("step ")) stepped.Set(); };
+        child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        child.BeginOutputReadLine();
+        child.BeginErrorReadLine();
+        bool started = stepped.Wait(TimeSpan.FromSeconds(90));
+        if (started) kill(child.Id, signal);
+        if (!child.WaitForExit(TimeSpan.FromSeconds(90))) child.Kill(entireProcessTree: true);
+        child.WaitForExit();
+        Assert.That(started, Is.True, $"no training step was reported:\n{output}");
+        lock (output) return (child.ExitCode, output.ToString());
+    }
+
+    private string WriteRecipe()
+    {
+        string path = Path.Combine(_folder, "toy.toml");
+        File.WriteAllText(path, Recipe);
+        return path;
+    }
+
+    private void AssertStoppedCleanly((int ExitCode, string Output) result, int expectedExit, string runDirectory)
+    {
+        Assert.That(result.ExitCode, Is.EqualTo(expectedExit), result.Output);
+        Assert.That(File.Exists(Path.Combine(runDirectory, "checkpoints", "latest.ckpt")), Is.True, result.Output);
+        Assert.That(result.Output, Does.Contain("interrupted at step").And.Contain("--resume"));
+        Assert.That(Directory.GetFiles(Path.Combine(runDirectory, "checkpoints")).Where(f => f.Contains(".tmp")), Is.Empty, "no half-written checkpoint");
+    }
+
+    [Test]
+    public void SigtermDuringTrainSavesAndExits143()
+    {
+        string run = Path.Combine(_folder, "run");
+        AssertStoppedCleanly(RunAndSignal(15, "train", WriteRecipe(), "-o", run), 143, run);
+    }
+
+    [Test]
+    public void SigintDuringRunOfATomlRecipeSavesAndExits130()
+    {
+        string run = Path.Combine(_folder, "run");
+        AssertStoppedCleanly(RunAndSignal(2, "run", WriteRecipe(), "-o", run), 130, run);
+    }
+
+    [Test]
+    public void SigtermDuringAScriptsTrainSavesAndExits143()
+    {
+        string recipe = WriteRecipe();
+        string run = Path.Combine(_folder, "run");
+        string script = Path.Combine(_folder, "train.csx");
+        File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", printEvery: 1);\n");
+        AssertStoppedCleanly(RunAndSignal(15, "run", script), 143, run);
+    }
+}
