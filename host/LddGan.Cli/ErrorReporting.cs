@@ -32,6 +32,7 @@ public static class ErrorReporting
         catch (LddGan.Engine.Interop.InteropException e) { return Fail("checkpoint", e.Message); }
         catch (DatasetException e) { return Fail("data", e.Message); }
         catch (RunSetupException e) { return Fail("run", e.Message); }
+        catch (LddGan.Engine.Runtime.DeviceUnavailableException e) { return Fail("device", e.Message); }
         catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
         catch (OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }

@@ -24,7 +24,7 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
         // Losses are shown when the session has read them (every log_every steps): reading them here would make the
         // host wait for the GPU at every step.
         if (r.LossesRead) _losses = $"D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3}";
-        string text = $"step {r.Step} ep {r.Epoch} | {_losses} | {r.ImagesPerSecond:F0} img/s";
+        string text = $"step {r.Step} ep {r.Epoch} | {_losses} | {Rate(r.ImagesPerSecond)} img/s";
         if (task is not null)
         {
             task.Value = r.Step;
@@ -32,10 +32,17 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
         }
         else if (printEvery > 0 && r.Step % printEvery == 0)
         {
-            string eta = r.Eta is { } e ? $" | ETA {e:hh\\:mm\\:ss}" : "";
+            string eta = r.Eta is { } e ? $" | ETA {Duration(e)}" : "";
             Console.WriteLine($"{text}{eta}");
         }
     }
+
+    /// <summary>0.17 img/s stays 0.17, not 0.</summary>
+    private static string Rate(double perSecond) => perSecond >= 100 ? $"{perSecond:F0}" : perSecond >= 1 ? $"{perSecond:F1}" : $"{perSecond:F2}";
+
+    /// <summary>h:mm:ss, with the days in front when there are any (hh:mm:ss alone drops them).</summary>
+    public static string Duration(TimeSpan t) =>
+        t.TotalDays >= 1 ? $"{(int)t.TotalDays}d {t:hh\\:mm\\:ss}" : $"{(int)t.TotalHours}:{t:mm\\:ss}";
 
     public void Note(string message)
     {

@@ -67,6 +67,8 @@ public static class OptionsBinder
             case long l when underlying == typeof(long): result = l; return true;
             case long l when underlying == typeof(double): result = (double)l; return true;
             case long l when underlying == typeof(float): result = (float)l; return true;
+            case double d when (underlying == typeof(double) || underlying == typeof(float)) && !double.IsFinite(d):
+                why = $"must be a finite number, not {(double.IsNaN(d) ? "nan" : d > 0 ? "inf" : "-inf")}"; return false;
             case double d when underlying == typeof(double): result = d; return true;
             case double d when underlying == typeof(float): result = (float)d; return true;
             case bool b when underlying == typeof(bool): result = b; return true;

@@ -46,6 +46,9 @@ internal sealed class RecipeDocument
     public static RecipeDocument Open(string text, string sourceName, IReadOnlyList<string> sections)
     {
         var doc = new RecipeDocument(ParseToml(text, sourceName), sourceName, KeyPositions(text, sourceName));
+        foreach (var (key, first, again) in DuplicateKeys(text, sourceName))
+            doc._errors.Add($"{sourceName}({again.Line},{again.Column}): error: '{key}' is set twice (first at line {first.Line}); " +
+                            "TOML allows a key once per table: remove one of them.");
         foreach (var (key, value) in doc.Root)
         {
             if (value is TomlTable)
@@ -138,6 +141,28 @@ internal sealed class RecipeDocument
         if (value is T typed) return typed;
         Error(key, $"'{key}' must be {(typeof(T) == typeof(string) ? "a string" : "an integer")}.");
         return fallback;
+    }
+
+    /// <summary>Keys set more than once in the same table (the TOML parser keeps the last one silently).</summary>
+    private static List<(string Key, (int Line, int Column) First, (int Line, int Column) Again)> DuplicateKeys(string text, string sourceName)
+    {
+        var seen = new Dictionary<string, (int, int)>();
+        var duplicates = new List<(string, (int, int), (int, int))>();
+        var doc = SyntaxParser.Parse(text, sourceName);
+        void See(string path, Tomlyn.Syntax.KeyValueSyntax kv)
+        {
+            var at = (kv.Span.Start.Line + 1, kv.Span.Start.Column + 1);
+            if (!seen.TryAdd(path, at)) duplicates.Add((path, seen[path], at));
+        }
+        foreach (var kv in doc.KeyValues)
+            if (kv.Key is not null) See(kv.Key.ToString()!.Trim(), kv);
+        foreach (var table in doc.Tables)
+        {
+            string section = table.Name?.ToString()?.Trim() ?? "";
+            foreach (var kv in table.Items)
+                if (kv.Key is not null) See($"{section}.{kv.Key.ToString()!.Trim()}", kv);
+        }
+        return duplicates;
     }
 
     /// <summary>1-based line/column of each "key" and "section.key" in the source, for error messages.</summary>

@@ -38,6 +38,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly int _threadsBefore = torch.get_num_threads();
+    private readonly bool _resumed;
     private double? _latentMaxAbs;
 
     public string RunDirectory { get; }
@@ -70,6 +71,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
             builder.Build<PerceptualLoss>(recipe.Perceptual, context));
         _trainer = new AutoencoderTrainer(_components, recipe.Train, _rng, _device);
         if (options.Resume) RestoreFrom(CheckpointPath);
+        _resumed = options.Resume;
     }
 
     private void RestoreFrom(string path)
@@ -95,7 +97,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
     {
         RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
 
-        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
+        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"), _resumed ? _trainer.GlobalStep : null);
         long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
         long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));

@@ -42,6 +42,7 @@ public sealed class TrainingSession : IDisposable
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly int _threadsBefore = torch.get_num_threads();
+    private readonly bool _resumed;
 
     public string RunDirectory { get; }
     public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", LatestCheckpointName);
@@ -70,6 +71,7 @@ public sealed class TrainingSession : IDisposable
         _renderer = new SampleRenderer(process, latent, latent.LatentShape(_dataShape), _device);
 
         if (options.Resume) RestoreFrom(CheckpointPath);
+        _resumed = options.Resume;
     }
 
     /// <summary>Builds everything but the dataset: shared by training and sampling.</summary>
@@ -94,7 +96,7 @@ public sealed class TrainingSession : IDisposable
     {
         RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
 
-        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"));
+        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"), _resumed ? _trainer.GlobalStep : null);
         long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
         long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
@@ -122,7 +124,8 @@ public sealed class TrainingSession : IDisposable
                     window.Restart();
                     windowStart = step;
                 }
-                double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
+                // The ETA follows the recent rate (the last window of about a second), not the average since the start.
+                double perStep = imagesPerSecond > 0 ? train.BatchSize / imagesPerSecond : clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
                 var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
                     _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, clock.Elapsed,
                     TimeSpan.FromSeconds(perStep * (total - step)));
