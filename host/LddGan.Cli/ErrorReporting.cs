@@ -33,6 +33,14 @@ public static class ErrorReporting
         catch (DatasetException e) { return Fail("data", e.Message); }
         catch (RunSetupException e) { return Fail("run", e.Message); }
         catch (LddGan.Engine.Runtime.DeviceUnavailableException e) { return Fail("device", e.Message); }
+        catch (UsageException e) { return Fail("usage", e.Message); }
+        catch (Exception e) when (IsOutOfMemory(e))
+        {
+            long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            return Fail("memory", $"libtorch could not allocate the memory asked for ({FirstLine(e.Message)}); this machine has " +
+                                  $"{available / 1073741824.0:F1} GiB. Lower the sizes in the recipe (nf, ch_mult, ngf, batch_size, image_size) " +
+                                  "or use a machine with more memory.");
+        }
         catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
         catch (OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }
@@ -45,6 +53,12 @@ public static class ErrorReporting
             return Internal;
         }
     }
+
+    private static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || e.Message.Contains("can't allocate memory", StringComparison.Ordinal)
+                                  || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase);
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 
     private static int Fail(string what, string message)
     {

@@ -22,16 +22,22 @@ public static class SampleCommand
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
+            // Every argument is checked before any work starts.
+            if (parse.GetValue(n) is < 1 and var badCount) throw new UsageException($"--n must be at least 1, got {badCount}.");
+            if (parse.GetValue(batch) is < 1 and var badBatch) throw new UsageException($"--batch-size must be at least 1, got {badBatch}.");
+            if (parse.GetValue(columns) is < 1 and var badColumns) throw new UsageException($"--columns must be at least 1, got {badColumns}.");
+            string outputPath = Path.GetFullPath(parse.GetValue(output)!);
+            UsageException.RequireWritableFolderFor(outputPath, "--out");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(parse.GetRequiredValue(checkpoint)));
             using var session = new SamplingSession(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
             var sample = session.Recipe.Sample;
             int count = parse.GetValue(n) ?? sample.N;
-            if (count < 1) throw new ArgumentException("--n must be at least 1");
+            if (count < 1) throw new UsageException($"[sample] n of the checkpoint's recipe is {count}; pass --n.");
             long noiseSeed = parse.GetValue(seed) ?? (sample.Seed != 0 ? sample.Seed : session.Recipe.Seed);
             var clock = Stopwatch.StartNew();
             using var samples = session.Generate(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize);
             clock.Stop();
-            string path = Path.GetFullPath(parse.GetValue(output)!);
+            string path = outputPath;
             SampleRenderer.Save(samples, path, parse.GetValue(columns) ?? (sample.Columns > 0 ? sample.Columns : null));
             AnsiConsole.MarkupLine(
                 $"{count} samples from {Markup.Escape(session.CheckpointPath)} (step {session.Meta.GlobalStep}, " +

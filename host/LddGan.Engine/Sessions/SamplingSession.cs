@@ -38,6 +38,13 @@ public sealed class SamplingSession : IDisposable
         {
             Recipe = new RecipeLoader(catalog).Parse(reader.RecipeToml, $"{CheckpointPath}!{CheckpointFile.RecipeEntry}");
         }
+        catch (RecipeException e) when (IsAutoencoderRecipe(reader.RecipeToml))
+        {
+            throw new CheckpointException(
+                $"{CheckpointPath} is an autoencoder (first-stage) checkpoint: it encodes and decodes images and does not sample. " +
+                "Sample or evaluate the LDDGAN diffusion-GAN checkpoint trained in its latent space (e.g. recipes/pretrained/lddgan-fashion-mnist.ckpt); " +
+                "the autoencoder's reconstruction report is printed at the end of its training.", e);
+        }
         catch (RecipeException e)
         {
             throw new CheckpointException($"{CheckpointPath}: its recipe cannot be used with the loaded plugins:{Environment.NewLine}{e.Message}", e);
@@ -50,6 +57,12 @@ public sealed class SamplingSession : IDisposable
         reader.LoadModule(UsesEma ? "generator_ema" : "generator", _generator);
         _generator.eval();
         _renderer = new SampleRenderer(_process, _latent, _latent.LatentShape(Meta.DataShape), torchDevice);
+    }
+
+    private static bool IsAutoencoderRecipe(string toml)
+    {
+        try { return RecipeDocument.ParseToml(toml, "recipe").ContainsKey("autoencoder"); }
+        catch (RecipeException) { return false; }
     }
 
     public Denoiser Generator => _generator;

@@ -135,6 +135,12 @@ public sealed class TrainingSession : IDisposable
                 if (checkpoints) SaveCheckpoint();
             }, cancellation);
         }
+        catch (TrainingDivergedException e)
+        {
+            throw e.WithCheckpointNote(File.Exists(CheckpointPath)
+                ? $"The last checkpoint, written before it, was kept: {CheckpointPath}."
+                : "No checkpoint had been written yet.");
+        }
         catch (OperationCanceledException)
         {
             SaveCheckpoint();

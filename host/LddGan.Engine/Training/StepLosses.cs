@@ -61,10 +61,16 @@ public sealed class PendingStepLosses : IDisposable
 }
 
 /// <summary>Thrown when a loss becomes NaN or infinite; training stops and nothing is saved over the last good checkpoint.</summary>
-public sealed class TrainingDivergedException(long step, string loss, double value)
-    : Exception($"training diverged at step {step}: {loss} = {value}. The last good checkpoint was kept. " +
-                "Try a lower learning rate, a larger r1_gamma, or resume from the checkpoint with a different seed.")
+/// <param name="stepIndex">The 0-based index of the step; messages count steps from 1, as the progress and metrics.jsonl do.</param>
+public sealed class TrainingDivergedException(long stepIndex, string loss, double value, string? checkpointNote = null)
+    : Exception($"training diverged at step {stepIndex + 1}: {loss} = {value}. " +
+                (checkpointNote ?? "Nothing was saved after it.") + " " +
+                "Try a lower learning rate or a larger r1_gamma, or resume from the checkpoint with a different seed.")
 {
-    public long Step { get; } = step;
+    /// <summary>The step as shown (1-based).</summary>
+    public long Step { get; } = stepIndex + 1;
     public string Loss { get; } = loss;
+
+    /// <summary>The same divergence, with what the run has on disk.</summary>
+    public TrainingDivergedException WithCheckpointNote(string note) => new(Step - 1, Loss, value, note);
 }

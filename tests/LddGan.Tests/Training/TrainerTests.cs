@@ -120,7 +120,7 @@ public sealed class TrainerTests
         trainer.TrainStep(x0);
         using (no_grad()) c.Discriminator.parameters().First().fill_(double.NaN);
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.TrainStep(x0))!;
-        Assert.That(e.Step, Is.EqualTo(1));
-        Assert.That(e.Message, Does.Contain("step 1"));
+        Assert.That(e.Step, Is.EqualTo(2), "the second step, counted from 1 as the progress does");
+        Assert.That(e.Message, Does.Contain("step 2"));
     }
 }

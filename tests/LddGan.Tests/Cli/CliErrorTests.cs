@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using LddGan.Tests.Runtime;
+using NUnit.Framework;
+
+namespace LddGan.Tests.Cli;
+
+/// <summary>Bad arguments and impossible requests end with a named error and exit 1, never the "internal error" path.</summary>
+[NonParallelizable]
+public sealed class CliErrorTests
+{
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        string root = RepositoryRoot.Find();
+        string dll = Path.Combine(root, "host", "LddGan.Cli", "bin", "Release", "net10.0", "lddgan.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"{dll} is not built (dotnet build LddGan.Framework.sln -c Release builds it)");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        string stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        return (child.ExitCode, stdout + stderr.Result);
+    }
+
+    [TestCase("0"), TestCase("-3")]
+    public void SampleRefusesACountBelowOne(string n)
+    {
+        var (code, output) = Run("sample", "recipes/pretrained/ddgan-fashion-mnist.ckpt", "--n", n, "--out", Path.Combine(Path.GetTempPath(), "never.png"));
+        Assert.That(code, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("usage error").And.Contain($"--n must be at least 1, got {n}").And.Not.Contain("internal error"));
+    }
+
+    [Test]
+    public void SampleRefusesAnAutoencoderCheckpointAndSaysWhatToUse()
+    {
+        var (code, output) = Run("sample", "recipes/pretrained/lddgan-fashion-mnist-autoencoder.ckpt", "--n", "4", "--out", Path.Combine(Path.GetTempPath(), "never.png"));
+        Assert.That(code, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("autoencoder (first-stage) checkpoint").And.Contain("lddgan-fashion-mnist.ckpt").And.Not.Contain("unknown section"));
+    }
+
+    [Test]
+    public void AnImpossibleAllocationIsAMemoryError()
+    {
+        string recipe = Path.Combine(Path.GetTempPath(), $"lddgan-huge-{Guid.NewGuid():N}.toml");
+        File.WriteAllText(recipe, """
+            name = "huge"
+            [data]
+            type = "25-gaussians"
+            count = 1024
+            [generator]
+            type = "toy-mlp"
+            hidden_dim = 2000000000
+            [discriminator]
+            type = "toy-mlp"
+            """);
+        try
+        {
+            var (code, output) = Run("train", recipe, "-o", Path.Combine(Path.GetTempPath(), $"lddgan-huge-run-{Guid.NewGuid():N}"));
+            Assert.That(code, Is.EqualTo(1), output);
+            Assert.That(output, Does.Contain("memory error").And.Contain("GiB").And.Not.Contain("internal error"));
+        }
+        finally { File.Delete(recipe); }
+    }
+}
