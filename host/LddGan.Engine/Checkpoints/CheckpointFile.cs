@@ -240,6 +240,12 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
         {
             throw new CheckpointException($"{path}: '{entry}' is damaged ({ex.Message}).", ex);
         }
+        // Stored (uncompressed) entries are read without any check; compare every entry with the CRC-32 the zip
+        // recorded when it was written, so a damaged file is refused by name instead of loading wrong weights.
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(memory.GetBuffer().AsSpan(0, (int)memory.Length));
+        if (crc != e.Crc32)
+            throw new CheckpointException($"{path}: '{entry}' is damaged (its CRC-32 is {crc:x8}, the zip recorded {e.Crc32:x8}): " +
+                                          "the file was changed or corrupted after it was written. Use another copy or an earlier checkpoint.");
         memory.Position = 0;
         return memory;
     }

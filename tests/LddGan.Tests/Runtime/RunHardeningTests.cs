@@ -39,6 +39,22 @@ public sealed class RunHardeningTests
     }
 
     [Test]
+    public void ACheckpointDamagedAfterWritingIsRefusedNamingTheEntry()
+    {
+        string copy = Path.Combine(_dir, "damaged.ckpt");
+        var bytes = File.ReadAllBytes(Path.Combine(RepositoryRoot.Find(), "recipes", "pretrained", "ddgan-fashion-mnist.ckpt"));
+        for (int i = 0; i < 64; i++) bytes[bytes.Length / 2 + i] ^= 0x5a;   // inside the weights, which are stored uncompressed
+        File.WriteAllBytes(copy, bytes);
+        using var reader = LddGan.Engine.Checkpoints.CheckpointFile.Open(copy);
+        var e = Assert.Throws<LddGan.Engine.Checkpoints.CheckpointException>(() =>
+        {
+            foreach (var module in new[] { "generator", "generator_ema", "discriminator" })
+                if (reader.HasModule(module)) reader.CopyModuleBytes(module, Stream.Null);
+        })!;
+        Assert.That(e.Message, Does.Match(@"damaged\.ckpt: 'modules/\w+\.bin' is damaged \(its CRC-32 is [0-9a-f]{8}, the zip recorded [0-9a-f]{8}\)"));
+    }
+
+    [Test]
     public void CudaWithoutAUsableGpuIsADeviceError()
     {
         if (torch.cuda.is_available()) Assert.Ignore("this machine has a GPU");
