@@ -64,11 +64,13 @@ public static class WatchCommand
         private void RunOnce()
         {
             _runs++;
-            string runDir = Path.Combine(outputRoot, $"run-{_runs:000}");
-            if (Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+            // Never touch what this process did not create: earlier runs' folders are skipped, not deleted.
+            int index = _runs;
+            string runDir;
+            while (Directory.Exists(runDir = Path.Combine(outputRoot, $"run-{index:000}"))) index++;
             var clock = Stopwatch.StartNew();
             string versions = string.Join(", ", manager.Plugins.Select(p => $"{p.Name} {p.Version} (gen {p.Generation}, {p.Sha256[..8]})"));
-            AnsiConsole.MarkupLine($"[bold]run {_runs}[/] with {Markup.Escape(versions.Length > 0 ? versions : "built-ins only")}");
+            AnsiConsole.MarkupLine($"[bold]run {_runs}[/] with {Markup.Escape(versions.Length > 0 ? versions : "built-ins only")} → {Markup.Escape(runDir)}");
             try
             {
                 var recipe = new RecipeLoader(manager.Catalog).LoadFile(recipePath);

@@ -73,12 +73,16 @@ public sealed partial class ScriptHost
             .WithFilePath(path);
         var script = CSharpScript.Create<object>(code, options, globalsType: typeof(RecipeContext));
         var compilation = script.GetCompilation();
+        if (!compilation.SyntaxTrees.First().GetRoot().ChildNodes().Any())
+            throw new ScriptCompilationException([$"{path}(1,1): error: the script has no code (only comments, directives or blank lines), " +
+                                                  "so there is nothing to run. See recipes/ddgan-quick.csx for a script recipe."]);
 
         using var pe = new MemoryStream();
         using var pdb = new MemoryStream();
         var emitted = compilation.Emit(pe, pdb);
         var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(Format).ToList();
-        if (!emitted.Success || errors.Count > 0) throw new ScriptCompilationException(errors);
+        if (!emitted.Success || errors.Count > 0)
+            throw new ScriptCompilationException(errors.Count > 0 ? errors : emitted.Diagnostics.Select(Format).DefaultIfEmpty($"{path}: error: the script did not compile.").ToList());
 
         var entry = compilation.GetEntryPoint(CancellationToken.None)
             ?? throw new InvalidOperationException($"{path}: the compiled script has no entry point.");

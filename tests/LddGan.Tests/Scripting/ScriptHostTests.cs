@@ -45,6 +45,14 @@ public sealed class ScriptHostTests
         Assert.That(error.Errors, Has.Some.StartWith($"{main}(3,5): error CS0103:"));
     }
 
+    [TestCase(""), TestCase("// only a comment\n\n"), TestCase("/* a block */\n")]
+    public void AScriptWithoutCodeSaysSo(string code)
+    {
+        string main = Write("empty.csx", code);
+        var error = Assert.Throws<ScriptCompilationException>(() => new ScriptHost().Run(main, Globals(main)));
+        Assert.That(error!.Message, Does.StartWith($"{main}(1,1): error: the script has no code"));
+    }
+
     [Test]
     public void NugetReferencesAreRejectedWithTheLine()
     {
