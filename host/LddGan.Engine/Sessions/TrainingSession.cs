@@ -70,7 +70,7 @@ public sealed class TrainingSession : IDisposable
         _trainer = new DiffusionGanTrainer(_components, recipe.Train, _rng, _device);
         _renderer = new SampleRenderer(process, latent, latent.LatentShape(_dataShape), _device);
 
-        if (options.Resume) RestoreFrom(CheckpointPath);
+        if (options.Resume) RestoreFrom(CheckpointPath, catalog);
         _resumed = options.Resume;
     }
 
@@ -178,12 +178,22 @@ public sealed class TrainingSession : IDisposable
         _observer.Note($"checkpoint: {path} (step {position.GlobalStep})");
     }
 
-    private void RestoreFrom(string path)
+    private void RestoreFrom(string path, ComponentCatalog catalog)
     {
         using var reader = CheckpointFile.Open(path);
         var meta = reader.Meta;
         if (meta.DataShape != _dataShape)
             throw new CheckpointException($"{path}: trained on data of shape {meta.DataShape}, but the recipe's dataset yields {_dataShape}.");
+        // Both recipes written out by the same loader, so options added since the checkpoint (at their defaults) match.
+        string trained;
+        try { trained = new RecipeLoader(catalog).Parse(reader.RecipeToml, $"{path}!{CheckpointFile.RecipeEntry}").ToToml(); }
+        catch (RecipeException) { trained = ""; }   // a recipe the loaded plugins cannot read: loading the weights will say why
+        var changed = trained.Length == 0 ? [] : ChangedModelSections(trained, ResolvedToml());
+        if (changed.Count > 0)
+            throw new CheckpointException(
+                $"{path}: this recipe's {string.Join(", ", changed.Select(s => $"[{s}]"))} differ from the ones the run was trained with, " +
+                $"so its weights cannot continue here. Resume with the run's own recipe ({Path.Combine(RunDirectory, "recipe.resolved.toml")}), " +
+                "or start a new run in another folder (-o).");
         reader.LoadModule("generator", _components.Generator);
         reader.LoadModule("discriminator", _components.Discriminator);
         if (_trainer.Ema is not null)
@@ -198,6 +208,28 @@ public sealed class TrainingSession : IDisposable
         foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
+    }
+
+    /// <summary>The model sections (networks, latent space, diffusion) whose resolved TOML differs between two recipes.</summary>
+    private static List<string> ChangedModelSections(string trainedToml, string currentToml)
+    {
+        static Dictionary<string, string> Sections(string toml)
+        {
+            var sections = new Dictionary<string, string>();
+            string current = "";
+            foreach (var raw in toml.Split('\n'))
+            {
+                string line = raw.Trim();
+                if (line.Length == 0 || line.StartsWith('#')) continue;
+                if (line.StartsWith('[') && line.EndsWith(']')) { current = line[1..^1]; continue; }
+                sections[current] = sections.GetValueOrDefault(current, "") + line + "\n";
+            }
+            return sections;
+        }
+        var trained = Sections(trainedToml);
+        var now = Sections(currentToml);
+        return new[] { "latent", "diffusion", "generator", "discriminator" }
+            .Where(s => trained.GetValueOrDefault(s, "") != now.GetValueOrDefault(s, "")).ToList();
     }
 
     private void WritePreview(string fileName)

@@ -85,6 +85,18 @@ public sealed class RunHardeningTests
     }
 
     [Test]
+    public void ResumingWithChangedNetworksNamesTheSectionsAndTheRunsRecipe()
+    {
+        var (run, first) = Session(maxSteps: 2, resume: false);
+        using (first) first.Run();
+        string changed = TestCatalog.TinyRecipe.Replace("num_timesteps = 4", "num_timesteps = 2");
+        var e = Assert.Throws<LddGan.Engine.Checkpoints.CheckpointException>(() =>
+            new TrainingSession(Parse(changed), TestCatalog.Create(), [], new TrainingSessionOptions { RunDirectory = run, Resume = true },
+                                new TextTrainingObserver(TextWriter.Null)).Dispose())!;
+        Assert.That(e.Message, Does.Contain("this recipe's [diffusion] differ").And.Contain(Path.Combine(run, "recipe.resolved.toml")));
+    }
+
+    [Test]
     public void ACheckpointWriteRemovesTemporariesOfKilledWriters()
     {
         string checkpoints = Path.Combine(_dir, "run", "checkpoints");

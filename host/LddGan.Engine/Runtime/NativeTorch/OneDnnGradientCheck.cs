@@ -21,7 +21,11 @@ public static class OneDnnGradientCheck
         if (device.type != TorchSharp.DeviceType.CPU) return null;
         string mode = Environment.GetEnvironmentVariable(Variable) ?? "";
         if (mode == "on" || LibTorchContext.Open() is not { OneDnn: true } context) return null;
+        // The float64 reference convolutions would try NNPACK, which logs a warning per call on CPUs it does not support.
+        bool? nnpack = context.Nnpack;
+        context.Nnpack = false;
         double error = mode == "off" ? double.NaN : InputGradientError();
+        context.Nnpack = nnpack;
         if (error < 1e-3) return null;
         context.OneDnn = false;
         // Without oneDNN, libtorch tries NNPACK next, which such CPUs lack ("Could not initialize NNPACK! Reason:
