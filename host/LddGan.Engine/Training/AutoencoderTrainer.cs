@@ -36,7 +36,7 @@ public sealed class AutoencoderTrainer : IDisposable
     private readonly TorchSharp.Modules.OptimizerHelper _optimizerD;
     private readonly EpochCursor _cursor;
 
-    /// <summary>Set when the CPU's oneDNN convolution gradients were found wrong and oneDNN was switched off.</summary>
+    /// <summary>Set when the CPU's oneDNN convolution gradients were found wrong: what was done about it.</summary>
     public string? CpuGradientNote { get; }
 
     public AutoencoderTrainer(AutoencoderComponents components, AutoencoderTrainingOptions options, RandomStreams rng, Device device)
@@ -45,7 +45,7 @@ public sealed class AutoencoderTrainer : IDisposable
         _options = options;
         _rng = rng;
         _device = device;
-        CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device);
+        CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device, _c.Autoencoder, _c.Discriminator, _c.Perceptual);
         _cursor = new EpochCursor(rng.DataOrder);
         _optimizerAe = optim.Adam(_c.Autoencoder.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.Lr, beta1: options.Beta1, beta2: options.Beta2);

@@ -32,7 +32,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         _rng = rng;
         _cursor = new EpochCursor(rng.DataOrder);
         _device = device;
-        CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device);
+        CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device, _c.Generator, _c.Discriminator);
         _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
         if (_c.GeneratorEma is not null && options.EmaDecay > 0)
@@ -45,7 +45,7 @@ public sealed class DiffusionGanTrainer : IDisposable
 
     public long GlobalStep { get; private set; }
 
-    /// <summary>Set when the CPU's oneDNN convolution gradients were found wrong and oneDNN was switched off.</summary>
+    /// <summary>Set when the CPU's oneDNN convolution gradients were found wrong: what was done about it.</summary>
     public string? CpuGradientNote { get; }
     public int Epoch => _cursor.Epoch;
     public int BatchInEpoch => _cursor.BatchInEpoch;
