@@ -41,8 +41,8 @@ public static class OneDnnGradientCheck
         if (paddedError < 1e-3)
         {
             int guarded = trained.Sum(PadNarrowConvolutions);
-            return $"{defect}; {guarded} convolution(s) with an output channel count that is not a multiple of 16 are " +
-                   $"computed padded to one (same output, correct gradients; {Variable}=off switches oneDNN off instead).";
+            return $"{defect}; the trained networks' {guarded} convolution(s) whose output channels are not a multiple of 16 " +
+                   $"are computed padded to 16 (same output, correct gradients; {Variable}=off switches oneDNN off instead).";
         }
         context.OneDnn = false;
         // Without oneDNN, libtorch tries NNPACK next, which such CPUs lack ("Could not initialize NNPACK! Reason:
