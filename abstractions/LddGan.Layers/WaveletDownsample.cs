@@ -33,9 +33,9 @@ public sealed class WaveletDownsample : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var (ll, lh, hl, hh) = HaarWavelet.Bands(x);
         var bands = cat([ll, lh, hl, hh], 1) / 2.0;
-        // On the CPU, padded to 16 output channels: see OutputChannelPadding (wrong oneDNN gradients otherwise).
+        // On the CPU, padded to 16 output channels: see ChannelAlignedConvolution (wrong oneDNN gradients otherwise).
         var y = bands.device_type == DeviceType.CPU
-            ? OutputChannelPadding.Conv2d(bands, weight, bias, strides: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1)
+            ? ChannelAlignedConvolution.Conv2d(bands, weight, bias, strides: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1)
             : nn.functional.conv2d(bands, weight, bias, padding: [1, 1]);
         return y.MoveToOuterDisposeScope();
     }

@@ -38,7 +38,9 @@ public static class BenchCommand
                 CudnnBenchmark = parse.GetValue(autotune),
             };
             var errors = options.Validate().ToList();
-            if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
+            if (errors.Count > 0) throw new UsageException(string.Join(Environment.NewLine, errors));
+            // Checked before the benchmark, not after.
+            if (parse.GetValue(json) is { } jsonTarget) UsageException.RequireWritableFolderFor(jsonTarget, "--json");
             bool inProcess = parse.GetValue(vs) || targets.Length == 1;
             var pluginFolders = parse.GetValue(plugins) ?? [];
             var results = new List<BenchmarkResult>();

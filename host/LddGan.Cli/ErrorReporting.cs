@@ -42,6 +42,11 @@ public static class ErrorReporting
                                   "or use a machine with more memory.");
         }
         catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
+        // A file the user named that cannot be read or written (a full disk, a missing folder, no permission).
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail("file", $"{e.Message}\nCheck the path, its permissions and the free disk space; files already saved are untouched.");
+        }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
         catch (OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }
         catch (InvalidOperationException e) when (e.StackTrace?.Contains("LddGan.Engine") == true) { return Fail("error", e.Message); }

@@ -18,7 +18,7 @@ public static class EvalCommand
         var weights = new Option<string?>("--feature-weights") { Description = $"Feature network weights (default: {FeatureNetExtractor.DefaultWeights}, looked up from the working directory upwards)." };
         var cache = new Option<string?>("--cache") { Description = "Folder for cached real-data features (default: $LDDGAN_CACHE/eval, else runs/.cache/eval)." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: the recipe's device)." };
-        var output = new Option<string?>("--out", "-o") { Description = "Where to write the JSON report (default: eval.json in the run directory, else <checkpoint>.eval.json beside it)." };
+        var output = new Option<string?>("--out", "-o") { Description = "Where to write the JSON report (default: eval.json in the run directory, else runs/eval/<checkpoint name>.eval.json)." };
         var command = new Command("eval", "Evaluate a checkpoint: FID in the feature network's space (FID-FMNIST), precision and recall (k = 3) against the dataset, NFE; writes eval.json.")
         {
             checkpoint, n, batch, seed, features, split, weights, cache, device, output,
@@ -38,9 +38,11 @@ public static class EvalCommand
                 CacheFolder = parse.GetValue(cache),
                 Device = parse.GetValue(device),
             };
+            // Checked before minutes of sampling, not after.
+            string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target));
+            UsageException.RequireWritableFolderFor(path, "--out");
             var runner = new EvaluationRunner(host.Catalog);
             var report = WithProgress(progress => runner.Run(target, options, progress));
-            string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target, report.Checkpoint));
             report.Save(path);
             Print(report, path);
             return ErrorReporting.Ok;

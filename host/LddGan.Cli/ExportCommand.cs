@@ -27,6 +27,7 @@ public static class ExportCommand
         {
             string path = SamplingSession.ResolveCheckpointPath(parse.GetRequiredValue(source));
             string destination = parse.GetRequiredValue(output).FullName;
+            UsageException.RequireWritableFolderFor(destination, "--output");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], null);
             string recipeToml;
             using (var reader = CheckpointFile.Open(path)) recipeToml = reader.RecipeToml;
@@ -43,7 +44,7 @@ public static class ExportCommand
                 {
                     string? target = parse.GetValue(autoencoder);
                     if (target is null)
-                        throw new ArgumentException("this run samples through an autoencoder: pass --autoencoder <its exported .ckpt> so the copy can find it");
+                        throw new UsageException("this run samples through an autoencoder: pass --autoencoder <its exported .ckpt> so the copy can find it");
                     // The scale factor actually used (0 means "stored in the autoencoder checkpoint"), written out.
                     using var session = new SamplingSession(path, host.Catalog);
                     double scale = ((AutoencoderSpace)session.LatentSpace).ScaleFactor;

@@ -28,6 +28,7 @@ public static class ImportCommand
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
+            UsageException.RequireWritableFolderFor(parse.GetRequiredValue(output).FullName, "--output");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], null);
             var request = new ImportRequest(
                 parse.GetRequiredValue(file).FullName,

@@ -15,6 +15,9 @@ public static class SchemaCommand
             using var host = new HostContext(parse.GetValue(plugins) ?? []);
             if (parse.GetValue(update) is { } path)
             {
+                if (!File.Exists(path))
+                    throw new UsageException($"--update {path}: no such file. --update rewrites the generated part of an existing " +
+                                             "reference (docs/recipes.md); to write a new one, redirect the printed schema: lddgan schema > FILE.");
                 RecipeSchema.Update(path, host.Catalog);
                 Console.WriteLine($"updated {Path.GetFullPath(path)}");
             }

@@ -23,6 +23,8 @@ public static class TrainCommand
             using var host = new HostContext(parse.GetValue(plugins) ?? [], path);
             var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };
             long? steps = parse.GetValue(maxSteps);
+            UsageException.RequirePositive(steps, "--max-steps");
+            if (options.RunDirectory is { } runDirectory) UsageException.RequireCreatableFolder(runDirectory, "--output");
 
             if (RecipeLoader.IsAutoencoderRecipe(path))
             {

@@ -28,6 +28,8 @@ public static class WatchCommand
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             string recipePath = parse.GetRequiredValue(recipe).FullName;
+            UsageException.RequirePositive(parse.GetValue(maxSteps), "--max-steps");
+            UsageException.RequireCreatableFolder(parse.GetValue(output)!, "--output");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], recipePath);
             var watch = new Watcher(host.Manager, recipePath, parse.GetValue(maxSteps), Path.GetFullPath(parse.GetValue(output)!),
                                     parse.GetValue(interval), parse.GetValue(maxRuns));

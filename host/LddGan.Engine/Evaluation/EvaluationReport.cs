@@ -51,18 +51,19 @@ public sealed record EvaluationReport
     public void Save(string path) => AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson() + "\n"));
 
     /// <summary>
-    /// eval.json in the run directory when the argument is one (or the checkpoint sits in a run's checkpoints/ folder);
-    /// otherwise &lt;checkpoint name&gt;.eval.json beside the checkpoint file, so several checkpoints in one folder keep theirs.
+    /// eval.json in the run directory when the argument is one (or a checkpoint in a run's checkpoints/ folder);
+    /// otherwise runs/eval/&lt;checkpoint name&gt;.eval.json under the working directory, so evaluating a shipped or
+    /// downloaded checkpoint never writes into the folder it came from.
     /// </summary>
-    public static string DefaultPath(string checkpointOrRun, string checkpointPath)
+    public static string DefaultPath(string checkpointOrRun)
     {
-        if (Directory.Exists(checkpointOrRun)) return Path.Combine(checkpointOrRun, "eval.json");
-        string full = Path.GetFullPath(checkpointPath);
+        string full = Path.GetFullPath(checkpointOrRun);
+        if (Directory.Exists(full)) return Path.Combine(full, "eval.json");
         var folder = Path.GetDirectoryName(full)!;
         var run = Path.GetDirectoryName(folder);
         if (Path.GetFileName(folder) == "checkpoints" && run is not null &&
             (File.Exists(Path.Combine(run, "run.json")) || File.Exists(Path.Combine(run, "recipe.resolved.toml"))))
             return Path.Combine(run, "eval.json");
-        return Path.Combine(folder, Path.GetFileNameWithoutExtension(full) + ".eval.json");
+        return Path.GetFullPath(Path.Combine("runs", "eval", Path.GetFileNameWithoutExtension(full) + ".eval.json"));
     }
 }

@@ -31,6 +31,28 @@ public sealed class CliErrorTests
         Assert.That(output, Does.Contain("usage error").And.Contain($"--n must be at least 1, got {n}").And.Not.Contain("internal error"));
     }
 
+    // Output paths and step counts are checked before any work: an unwritable --out is a usage error in seconds, not an
+    // "internal error" after minutes of sampling, and a file in the way of a run folder is named.
+    [TestCase("--out /proc/lddgan-none/eval.json", "eval recipes/pretrained/ddgan-fashion-mnist.ckpt --n 64 --out /proc/lddgan-none/eval.json")]
+    [TestCase("--json /proc/lddgan-none/b.json", "bench recipes/pretrained/ddgan-fashion-mnist.ckpt --json /proc/lddgan-none/b.json")]
+    [TestCase("--repeats must be at least 1", "bench recipes/pretrained/ddgan-fashion-mnist.ckpt --repeats 0")]
+    [TestCase("--output /proc/lddgan-none/x.ckpt", "export recipes/pretrained/ddgan-fashion-mnist.ckpt -o /proc/lddgan-none/x.ckpt")]
+    [TestCase("--output /proc/lddgan-none", "train recipes/ddgan-quick.toml -o /proc/lddgan-none")]
+    [TestCase("/etc/passwd is a file, not a folder", "train recipes/ddgan-quick.toml -o /etc/passwd/run")]
+    [TestCase("--max-steps must be at least 1, got 0", "train recipes/ddgan-quick.toml --max-steps 0")]
+    [TestCase("--max-steps must be at least 1, got -3", "train recipes/ddgan-quick.toml --max-steps -3")]
+    [TestCase("--max-steps must be at least 1, got 0", "watch recipes/ddgan-quick.toml --max-steps 0")]
+    [TestCase("--output /proc/lddgan-none/x.ckpt", "import x.pth --model ddgan --config c.json -o /proc/lddgan-none/x.ckpt")]
+    [TestCase("--update /proc/lddgan-none/x.md: no such file", "schema --update /proc/lddgan-none/x.md")]
+    public void ABadArgumentIsAUsageErrorBeforeAnyWork(string message, string commandLine)
+    {
+        var clock = Stopwatch.StartNew();
+        var (code, output) = Run(commandLine.Split(' '));
+        Assert.That(code, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("usage error").And.Contain(message).And.Not.Contain("internal error"));
+        Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(60), "refused before the work, not after");
+    }
+
     [Test]
     public void SampleRefusesAnAutoencoderCheckpointAndSaysWhatToUse()
     {

@@ -109,9 +109,12 @@ public sealed class EvaluationEndToEndTests
         Assert.That(Math.Abs(FrechetDistance.Compute(stats, stats)), Is.LessThan(1e-6));
         Assert.That(PrecisionRecall.Compute(real, real), Is.EqualTo(new PrecisionRecallResult(1, 1, 3)));
 
-        string reportPath = EvaluationReport.DefaultPath(run, first.Checkpoint);
+        string reportPath = EvaluationReport.DefaultPath(run);
         Assert.That(reportPath, Is.EqualTo(Path.Combine(run, "eval.json")));
-        Assert.That(EvaluationReport.DefaultPath(first.Checkpoint, first.Checkpoint), Is.EqualTo(Path.Combine(run, "eval.json")), "a checkpoint inside a run");
+        Assert.That(EvaluationReport.DefaultPath(first.Checkpoint), Is.EqualTo(Path.Combine(run, "eval.json")), "a checkpoint inside a run");
+        string lone = Path.Combine(Path.GetTempPath(), "shipped", "model.ckpt");
+        Assert.That(EvaluationReport.DefaultPath(lone), Is.EqualTo(Path.GetFullPath(Path.Combine("runs", "eval", "model.eval.json"))),
+                    "a lone checkpoint's report does not go beside it");
         first.Save(reportPath);
         Assert.That(EvaluationReport.FromJson(File.ReadAllText(reportPath)), Is.EqualTo(first));
         Assert.That(File.ReadAllText(reportPath), Does.Contain("\"fid\":").And.Contain("\"nfe\": 4"));

@@ -7,10 +7,11 @@ namespace LddGan.Engine.Runtime.NativeTorch;
 /// <summary>
 /// Guards CPU training against a libtorch 2.10 defect: on some AVX-512 CPUs (measured on an AMD EPYC with AVX-512
 /// BF16), oneDNN's backward of a stride-1 convolution whose output channel count is not a multiple of 16 (the last
-/// convolution of every generator here, 1–4 channels) returns wrong input gradients or NaN, while the forward pass and
-/// the weight gradients are right. The check computes one such gradient in float32 and float64. When they disagree,
-/// every such <see cref="Conv2d"/> of the trained networks is computed padded to 16 output channels
-/// (<see cref="OutputChannelPadding"/>: same output, correct gradients, oneDNN's speed kept); if even the padded form is
+/// convolution of every generator here, 1–4 channels), and of a strided one with more than 16 input channels that are
+/// not a multiple of 16, returns wrong input gradients or NaN, while the forward pass and the weight gradients are
+/// right. The check computes such gradients in float32 and float64. When they disagree, every such
+/// <see cref="Conv2d"/> of the trained networks is computed with its channels aligned to 16
+/// (<see cref="ChannelAlignedConvolution"/>: same output, correct gradients, oneDNN's speed kept); if even the aligned form is
 /// wrong, oneDNN is switched off for the process (what <c>torch.backends.mkldnn.enabled = False</c> does in PyTorch):
 /// correct, about 4.5 times slower. On other CPUs nothing changes.
 /// </summary>
@@ -31,18 +32,19 @@ public static class OneDnnGradientCheck
         // The float64 reference convolutions would try NNPACK, which logs a warning per call on CPUs it does not support.
         bool? nnpack = context.Nnpack;
         context.Nnpack = false;
-        double error = mode == "off" ? double.NaN : InputGradientError(padded: false);
-        double paddedError = error < 1e-3 ? 0 : mode == "off" ? double.NaN : InputGradientError(padded: true);
+        double error = mode == "off" ? double.NaN : InputGradientError(aligned: false);
+        double alignedError = error < 1e-3 ? 0 : mode == "off" ? double.NaN : InputGradientError(aligned: true);
         context.Nnpack = nnpack;
         if (error < 1e-3) return null;
         string found = double.IsPositiveInfinity(error) ? "NaN" : $"a relative error of {error:G2}";
-        string defect = $"this CPU's oneDNN convolution gradients are wrong ({found} on a 16→1-channel 3×3 convolution, " +
+        string defect = $"this CPU's oneDNN convolution gradients are wrong ({found} on small test convolutions, " +
                         "a libtorch 2.10 defect on some AVX-512 CPUs)";
-        if (paddedError < 1e-3)
+        if (alignedError < 1e-3)
         {
-            int guarded = trained.Sum(PadNarrowConvolutions);
-            return $"{defect}; the trained networks' {guarded} convolution(s) whose output channels are not a multiple of 16 " +
-                   $"are computed padded to 16 (same output, correct gradients; {Variable}=off switches oneDNN off instead).";
+            int guarded = trained.Sum(AlignConvolutions);
+            return $"{defect}; the trained networks' {guarded} convolution(s) with channel counts that are not multiples of 16 " +
+                   $"are computed with their channels padded to 16 (same output, correct gradients; {Variable}=off switches " +
+                   "oneDNN off instead).";
         }
         context.OneDnn = false;
         // Without oneDNN, libtorch tries NNPACK next, which such CPUs lack ("Could not initialize NNPACK! Reason:
@@ -54,20 +56,20 @@ public static class OneDnnGradientCheck
     }
 
     /// <summary>
-    /// Makes every zero-padded <see cref="Conv2d"/> under <paramref name="root"/> whose output channels are not a
-    /// multiple of 16 compute through <see cref="OutputChannelPadding"/> (a forward hook that replaces its output);
+    /// Makes every zero-padded <see cref="Conv2d"/> under <paramref name="root"/> that <see cref="ChannelAlignedConvolution"/>
+    /// applies to compute through it (a forward hook that replaces its output);
     /// returns how many. Parameters, their names and the output are unchanged.
     /// </summary>
-    public static int PadNarrowConvolutions(nn.Module root)
+    public static int AlignConvolutions(nn.Module root)
     {
         int count = 0;
         foreach (var (_, module) in root.named_modules())
         {
             // Convolutions with "same"/"valid" padding or a non-zero padding mode are left alone (none here has them).
             if (module is not Conv2d { padding: { } padding } conv || conv.padding_mode != TorchSharp.PaddingModes.Zeros
-                || !OutputChannelPadding.Applies(conv.out_channels, conv.groups))
+                || !ChannelAlignedConvolution.Applies(conv.in_channels, conv.out_channels, conv.groups))
                 continue;
-            conv.register_forward_hook((_, input, _) => OutputChannelPadding.Conv2d(
+            conv.register_forward_hook((_, input, _) => ChannelAlignedConvolution.Conv2d(
                 input, conv.weight!, conv.bias, conv.stride, padding, conv.dilation, conv.groups));
             count++;
         }
@@ -75,35 +77,37 @@ public static class OneDnnGradientCheck
     }
 
     /// <summary>
-    /// The largest relative difference of float32 and float64 input gradients of small 16→1-channel convolutions (a
-    /// few shapes, with and without a weight gradient: the defect shows for some shapes and not others), computed
-    /// plainly or through <see cref="OutputChannelPadding"/>.
+    /// The largest relative difference of float32 and float64 input gradients of small convolutions of the two kinds
+    /// the defect hits (16→1 channels 3×3 stride 1; 33→32 channels 4×4 stride 2), at a few shapes, with and without a
+    /// weight gradient (the defect shows for some shapes and not others), computed plainly or channel-aligned.
     /// </summary>
-    private static double InputGradientError(bool padded)
+    private static double InputGradientError(bool aligned)
     {
         using var scope = NewDisposeScope();
         using var enable = enable_grad();
         var generator = new Generator(7);
         double worst = 0;
-        foreach (var (batch, side) in new[] { (4, 8), (32, 32), (8, 16) })
-            foreach (bool weightGradient in new[] { false, true })
-            {
-                var x = randn([batch, 16, side, side], generator: generator);
-                var w = randn([1, 16, 3, 3], generator: generator) * 0.1;
-                var dy = randn([batch, 1, side, side], generator: generator);
-                Tensor Gradient(ScalarType type)
+        foreach (var (inChannels, outChannels, kernel, stride) in new (long, long, long, long)[] { (16, 1, 3, 1), (33, 32, 4, 2) })
+            foreach (var (batch, side) in new[] { (4, 8), (32, 32), (8, 16) })
+                foreach (bool weightGradient in new[] { false, true })
                 {
-                    var input = x.to(type).requires_grad_(true);
-                    var weight = w.to(type).requires_grad_(weightGradient);
-                    var y = padded
-                        ? OutputChannelPadding.Conv2d(input, weight, null, [1, 1], [1, 1], [1, 1], 1)
-                        : nn.functional.conv2d(input, weight, padding: [1, 1]);
-                    return autograd.grad([(y * dy.to(type)).sum()], [input])[0].to(ScalarType.Float64);
+                    var x = randn([batch, inChannels, side, side], generator: generator);
+                    var w = randn([outChannels, inChannels, kernel, kernel], generator: generator) * 0.1;
+                    var dy = randn([batch, outChannels, side / stride, side / stride], generator: generator);
+                    Tensor Gradient(ScalarType type)
+                    {
+                        var input = x.to(type).requires_grad_(true);
+                        var weight = w.to(type).requires_grad_(weightGradient);
+                        var y = aligned
+                            ? ChannelAlignedConvolution.Conv2d(input, weight, null, [stride, stride], [1, 1], [1, 1], 1)
+                            : nn.functional.conv2d(input, weight, strides: [stride, stride], padding: [1, 1]);
+                        return autograd.grad([(y.narrow(2, 0, side / stride).narrow(3, 0, side / stride) * dy.to(type)).sum()], [input])[0]
+                            .to(ScalarType.Float64);
+                    }
+                    var exact = Gradient(ScalarType.Float64);
+                    double error = ((Gradient(ScalarType.Float32) - exact).abs().max() / exact.abs().max()).item<double>();
+                    worst = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(worst, error);
                 }
-                var exact = Gradient(ScalarType.Float64);
-                double error = ((Gradient(ScalarType.Float32) - exact).abs().max() / exact.abs().max()).item<double>();
-                worst = double.IsNaN(error) ? double.PositiveInfinity : Math.Max(worst, error);
-            }
         return worst;
     }
 }
