@@ -3,25 +3,27 @@ using static TorchSharp.torch;
 namespace LddGan.Layers;
 
 /// <summary>
-/// A 2-D convolution computed with its channels padded to multiples of 16 (zero filters for the output channels, zero
-/// input channels with zero weights for the input) and the output cut back: the same output, computed by the kernels
-/// libtorch uses for 16-aligned layers. On some AVX-512 CPUs libtorch 2.10's oneDNN returns wrong input gradients (or
-/// NaN) for stride-1 convolutions whose output channel count is not a multiple of 16 (the last layer of every
-/// generator) and for strided ones with more than 16 input channels that are not a multiple of 16; measured there, the
-/// aligned form is right. Small input channel counts (1–16, first layers) measured right and are left as they are.
+/// A 2-D convolution computed with its output channels padded to a multiple of 16 (zero filters) and, above 16, its
+/// input channels to a multiple of 32 (zero channels with zero weights), the output cut back: the same output, computed
+/// by the kernels libtorch uses for aligned layers. On some AVX-512 CPUs libtorch 2.10's oneDNN returns wrong input
+/// gradients (or NaN) for stride-1 convolutions whose output channel count is not a multiple of 16 (the last layer of
+/// every generator) and for strided ones with more than 16 input channels that are not a multiple of 32 (48, 80, 129,
+/// ...; measured on a grid of shapes there); the aligned form is right. Input channel counts of 1–16 (first layers)
+/// measured right and are left as they are.
 /// </summary>
 public static class ChannelAlignedConvolution
 {
-    public const long Alignment = 16;
+    public const long OutputAlignment = 16, InputAlignment = 32;
 
     /// <summary>Whether a convolution of these channel counts and groups is computed aligned.</summary>
     public static bool Applies(long inChannels, long outChannels, long groups) =>
         groups == 1 && (OutputPadding(outChannels) > 0 || InputPadding(inChannels) > 0);
 
-    private static long OutputPadding(long outChannels) => outChannels % Alignment == 0 ? 0 : Alignment - outChannels % Alignment;
+    private static long OutputPadding(long outChannels) =>
+        outChannels % OutputAlignment == 0 ? 0 : OutputAlignment - outChannels % OutputAlignment;
 
     private static long InputPadding(long inChannels) =>
-        inChannels <= Alignment || inChannels % Alignment == 0 ? 0 : Alignment - inChannels % Alignment;
+        inChannels <= OutputAlignment || inChannels % InputAlignment == 0 ? 0 : InputAlignment - inChannels % InputAlignment;
 
     /// <summary><c>conv2d(x, weight, bias, ...)</c>, aligned as above when <see cref="Applies"/>; plain otherwise.</summary>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, long[] strides, long[] padding, long[] dilation, long groups)
