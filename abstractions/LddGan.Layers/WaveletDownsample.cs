@@ -33,7 +33,8 @@ public sealed class WaveletDownsample : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var (ll, lh, hl, hh) = HaarWavelet.Bands(x);
         var bands = cat([ll, lh, hl, hh], 1) / 2.0;
-        // On the CPU, padded to 16 output channels: see ChannelAlignedConvolution (wrong oneDNN gradients otherwise).
+        // A functional convolution the engine's oneDNN check cannot hook: channel-aligned on every CPU (same output;
+        // wrong oneDNN input gradients otherwise on the CPUs ChannelAlignedConvolution names).
         var y = bands.device_type == DeviceType.CPU
             ? ChannelAlignedConvolution.Conv2d(bands, weight, bias, strides: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1)
             : nn.functional.conv2d(bands, weight, bias, padding: [1, 1]);
