@@ -196,7 +196,7 @@ public class RecipeContext
         var builder = new ComponentBuilder(Catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
         var (latent, process, generator, ema, discriminator, loss) =
-            TrainingSession.BuildModelComponents(builder, recipe, dataset.Shape, device, withEma: recipe.Train.EmaDecay > 0);
+            TrainingSession.BuildModelComponents(builder, recipe, dataset.Shape, device, withEma: recipe.Train.EmaDecay > 0, forTraining: true);
         return new TrainingComponents(dataset, latent, process, generator, ema, discriminator, loss);
     }
 

@@ -1,3 +1,5 @@
+using LddGan.Engine.Runtime;
+
 namespace LddGan.Engine.Interop;
 
 /// <summary>
@@ -15,11 +17,18 @@ public sealed record TorchCheckpointLimits
     /// <summary>Most values on the machine's stack at once (pickle batches containers in groups of 1000).</summary>
     public int MaxStackLength { get; init; } = 1_000_000;
 
-    /// <summary>Largest total of tensor storage bytes loaded from one file.</summary>
-    public long MaxTotalStorageBytes { get; init; } = 32L << 30;
+    /// <summary>
+    /// Largest total of tensor storage bytes in one file, checked against the sizes its zip declares before anything is
+    /// inflated. The default is the memory available when the limits are made, at most <see cref="HardStorageCap"/>.
+    /// </summary>
+    public long MaxTotalStorageBytes { get; init; } = Math.Min(HardStorageCap, MachineMemory.AvailableBytes());
+
+    /// <summary>The default's ceiling on any machine: far above any DDGAN-family checkpoint (the largest is ~1 GB).</summary>
+    public const long HardStorageCap = 32L << 30;
 
     /// <summary>Most dimensions of one tensor.</summary>
     public int MaxTensorDimensions { get; init; } = 64;
 
-    public static TorchCheckpointLimits Default { get; } = new();
+    /// <summary>The defaults, with the storage cap taken from the memory available now.</summary>
+    public static TorchCheckpointLimits Default => new();
 }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using LddGan.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace LddGan.Engine.Interop;
@@ -77,6 +78,7 @@ public static class TorchCheckpointReader
             var pickleEntry = FindPickle();
             _root = pickleEntry.FullName[..^"data.pkl".Length];
             _bigEndian = ReadByteOrder();
+            CheckDeclaredStorageSizes();
             byte[] pickle = ReadAll(pickleEntry, limits.MaxPickleBytes, "MaxPickleBytes");
             string source = $"{path} ({pickleEntry.FullName})";
             var builder = new TorchObjectBuilder(source, limits, LoadStorage);
@@ -110,6 +112,31 @@ public static class TorchCheckpointReader
             };
         }
 
+        /// <summary>
+        /// Refuses a file whose storage records together declare more than the cap, before one byte is inflated: a
+        /// small file that inflates to gigabytes (a zip bomb) is turned away by its directory alone.
+        /// </summary>
+        private void CheckDeclaredStorageSizes()
+        {
+            string prefix = _root + "data/";
+            long declared = 0;
+            foreach (var entry in zip.Entries)
+            {
+                if (!entry.FullName.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                // torch.save stores records uncompressed; a compressed one may not claim more than deflate can expand
+                // to (about 1032:1), so a lying zip header cannot make us allocate memory its data could never fill.
+                if (entry.Length > entry.CompressedLength * 1100 + 4096)
+                    throw new InteropFormatException($"{path}: storage record '{entry.FullName}' claims {entry.Length} bytes from {entry.CompressedLength} compressed bytes; the zip is damaged or hostile.");
+                declared += entry.Length;
+                if (declared > limits.MaxTotalStorageBytes)
+                    throw new InteropFormatException(
+                        $"{path}: its tensor records declare more than {MachineMemory.Format(limits.MaxTotalStorageBytes)} " +
+                        $"({declared} bytes so far, {new FileInfo(path).Length} bytes on disk), the limit MaxTotalStorageBytes " +
+                        $"(the memory available now, at most {MachineMemory.Format(TorchCheckpointLimits.HardStorageCap)}); " +
+                        "nothing was inflated. A real checkpoint this large needs a machine with more free memory.");
+            }
+        }
+
         private bool ReadByteOrder()
         {
             var entry = zip.GetEntry(_root + "byteorder");
@@ -130,10 +157,6 @@ public static class TorchCheckpointReader
                 throw new InteropFormatException($"{path}: invalid storage key '{key}'.");
             var entry = zip.GetEntry(name) ?? throw new InteropFormatException($"{path}: storage record '{name}' is missing.");
             long needed = TensorElementTypes.ByteCount(numel, type) ?? long.MaxValue;
-            // torch.save stores records uncompressed; a compressed one may not claim more than deflate can expand to
-            // (about 1032:1), so a lying zip header cannot make us allocate memory its data could never fill.
-            if (entry.Length > entry.CompressedLength * 1100 + 4096)
-                throw new InteropFormatException($"{path}: storage record '{name}' claims {entry.Length} bytes from {entry.CompressedLength} compressed bytes; the zip is damaged or hostile.");
             if (needed > entry.Length)
                 throw new InteropFormatException(
                     $"{path}: storage '{key}' declares {numel} {type} elements ({needed} bytes) but its record holds only {entry.Length} bytes.");

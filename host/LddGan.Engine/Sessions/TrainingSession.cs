@@ -65,7 +65,7 @@ public sealed class TrainingSession : IDisposable
         var builder = new ComponentBuilder(catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
         _dataShape = dataset.Shape;
-        var (latent, process, generator, generatorEma, discriminator, loss) = BuildModelComponents(builder, recipe, _dataShape, _device, withEma: recipe.Train.EmaDecay > 0);
+        var (latent, process, generator, generatorEma, discriminator, loss) = BuildModelComponents(builder, recipe, _dataShape, _device, withEma: recipe.Train.EmaDecay > 0, forTraining: true);
         _components = new TrainingComponents(dataset, latent, process, generator, generatorEma, discriminator, loss);
         _trainer = new DiffusionGanTrainer(_components, recipe.Train, _rng, _device);
         _renderer = new SampleRenderer(process, latent, latent.LatentShape(_dataShape), _device);
@@ -74,9 +74,12 @@ public sealed class TrainingSession : IDisposable
         _resumed = options.Resume;
     }
 
-    /// <summary>Builds everything but the dataset: shared by training and sampling.</summary>
+    /// <summary>
+    /// Builds everything but the dataset: shared by training and sampling. The networks are first sized on the meta
+    /// device; a recipe they cannot fit in memory is refused before anything is allocated.
+    /// </summary>
     public static (ILatentSpace Latent, IDiffusionProcess Process, Denoiser Generator, Denoiser? GeneratorEma, Discriminator Discriminator, ILossSchedule Loss)
-        BuildModelComponents(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, bool withEma)
+        BuildModelComponents(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, bool withEma, bool forTraining = false)
     {
         var preliminary = new ComponentContext(dataShape, dataShape, 0, device);
         var latent = builder.Build<ILatentSpace>(recipe.Latent, preliminary);
@@ -84,6 +87,7 @@ public sealed class TrainingSession : IDisposable
         var process = builder.Build<IDiffusionProcess>(recipe.Diffusion, preliminary);
         process.MoveTo(device);
         var context = new ComponentContext(dataShape, latent.LatentShape(dataShape), process.NumTimesteps, device);
+        ModelMemoryEstimate.CheckFits(builder, recipe, context, withEma, forTraining);
         var generator = builder.Build<Denoiser>(recipe.Generator, context);
         var generatorEma = withEma ? builder.Build<Denoiser>(recipe.Generator, context) : null;
         var discriminator = builder.Build<Discriminator>(recipe.Discriminator, context);

@@ -165,6 +165,40 @@ public sealed class HostileCheckpointTests
     }
 
     [Test]
+    public void AZipBombIsRefusedFromItsDirectoryBeforeAnythingIsInflated()
+    {
+        // 64 MiB of zeros deflate to ~64 KiB: a small file that would inflate a thousandfold.
+        string path = Path.Combine(_directory, "bomb.pt");
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            void Write(string entry, byte[] bytes, System.IO.Compression.CompressionLevel level)
+            {
+                using var stream = zip.CreateEntry(entry, level).Open();
+                stream.Write(bytes);
+            }
+            Write("bomb/data.pkl", new PickleBytesBuilder().FloatTensor(numel: 4, offset: 0, size: [4], stride: [1]).Stop(),
+                System.IO.Compression.CompressionLevel.NoCompression);
+            Write("bomb/data/0", new byte[64 << 20], System.IO.Compression.CompressionLevel.SmallestSize);
+        }
+        Assert.That(new FileInfo(path).Length, Is.LessThan(1 << 20));
+        Assert.That(() => TorchCheckpointReader.Read(path, new TorchCheckpointLimits { MaxTotalStorageBytes = 16 << 20 }),
+            Throws.TypeOf<InteropFormatException>().With.Message.Contains("MaxTotalStorageBytes")
+                .And.Message.Contains("nothing was inflated").And.Message.StartsWith(path));
+        // Under a cap it fits, the same file loads (its tensor reads the first 4 floats of the record).
+        using var checkpoint = TorchCheckpointReader.Read(path, new TorchCheckpointLimits { MaxTotalStorageBytes = 128 << 20 });
+        Assert.That(((PickleTensor)checkpoint.Root).Tensor.data<float>().ToArray(), Is.EqualTo(new[] { 0f, 0f, 0f, 0f }));
+    }
+
+    [Test]
+    public void TheDefaultStorageCapIsTheMemoryAvailableAtMost32GiB()
+    {
+        long cap = TorchCheckpointLimits.Default.MaxTotalStorageBytes;
+        Assert.That(cap, Is.LessThanOrEqualTo(TorchCheckpointLimits.HardStorageCap));
+        Assert.That(cap, Is.LessThanOrEqualTo(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
+        Assert.That(cap, Is.GreaterThan(0));
+    }
+
+    [Test]
     public void ProtocolTwoBytesAndDevicesAreInterpretedByOurCode()
     {
         var pickle = new PickleBytesBuilder().Op('}').Op('(')
