@@ -1,9 +1,9 @@
-// Shared by the example scripts (#load "common.csx"): a quick DDGAN setting on Fashion-MNIST, as a builder that a
-// script can change further (e.g. .Loss(...)) before .Build().
+// Shared by the example scripts (#load "common.csx"): recipes/ddgan-quick.toml composed in code, as a builder that a
+// script can change further (e.g. .Loss(...)) before .Build(). maxSteps 0 keeps the TOML's 2 epochs (128 steps); the
+// test suite checks that QuickDdgan(0) and the TOML resolve to the same recipe.
 RecipeBuilder QuickDdgan(long maxSteps) => Recipe("ddgan-quick")
     .Seed(1024)
-    .Data("fashion-mnist", new { limit = 4096 })
-    .Diffusion("vp", new { num_timesteps = 4 })
-    .Generator("ncsnpp", new { nf = 16, ch_mult = new[] { 1, 2, 2 }, num_res_blocks = 1, attn_resolutions = new int[0], nz = 50, z_emb_dim = 128, n_mlp = 2 })
+    .Data("fashion-mnist", new { limit = 2048 })
+    .Generator("ncsnpp", new { nf = 16, ch_mult = new[] { 1, 2 }, num_res_blocks = 1, attn_resolutions = new int[0], nz = 32, z_emb_dim = 64, n_mlp = 2 })
     .Discriminator("ddgan-small", new { ngf = 16, num_layers = 3 })
-    .Train(new { batch_size = 32, num_epochs = 1, max_steps = maxSteps, lr_g = 2e-4, lr_d = 2e-4, ema_decay = 0.99, log_every = 16, sample_every = 0, checkpoint_every = 0 });
+    .Train(new { batch_size = 32, num_epochs = 2, max_steps = maxSteps, ema_decay = 0.99, log_every = 10, sample_every = 0, checkpoint_every = 0, preview_count = 36 });

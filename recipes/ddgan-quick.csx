@@ -1,8 +1,9 @@
-// DDGAN on Fashion-MNIST as a C# recipe, composed in code, with callbacks per step and per epoch.
-//   lddgan run recipes/ddgan-quick.csx -- --steps=128 --out=runs/ddgan-quick-csx
+// recipes/ddgan-quick.toml as a C# recipe, composed in code, with callbacks per step and per epoch: the same run,
+// checkpoint for checkpoint. --steps stops it early (0, the default: the TOML's 2 epochs, 128 steps).
+//   lddgan run recipes/ddgan-quick.csx -- --steps=64 --out=runs/ddgan-quick-csx
 #load "common.csx"
 
-long steps = Argument("steps", 128L);
+long steps = Argument("steps", 0L);
 var recipe = QuickDdgan(steps).Build();
 
 var result = Train(recipe, runDirectory: Argument("out", "runs/ddgan-quick-csx"),

@@ -41,6 +41,30 @@ public sealed class ShippedRecipesTests
     }
 
     [Test]
+    public void RecipesOfTheSameNameAsTomlAndScriptAreTheSameRecipe()
+    {
+        // ddgan-quick.csx builds its recipe with common.csx's QuickDdgan(steps); with steps 0 it must resolve to exactly
+        // what ddgan-quick.toml resolves to.
+        using var plugins = new PluginManager(PluginManager.DefaultFolders());
+        plugins.LoadAll();
+        string recipes = RecipesFolder();
+        string script = Path.Combine(Directory.CreateTempSubdirectory("lddgan-same-name-").FullName, "compare.csx");
+        File.WriteAllText(script, $$"""
+            #load "{{Path.Combine(recipes, "common.csx")}}"
+            var fromScript = QuickDdgan(0).Build().ToToml();
+            var fromToml = LoadRecipe(@"{{Path.Combine(recipes, "ddgan-quick.toml")}}").ToToml();
+            fromScript == fromToml ? "same" : "script:\n" + fromScript + "\ntoml:\n" + fromToml
+            """);
+        try
+        {
+            var result = new ScriptHost().Run(script, new RecipeContext(script, [], plugins.Catalog, [], TextWriter.Null));
+            Assert.That(result, Is.EqualTo("same"));
+            Assert.That(File.ReadAllText(Path.Combine(recipes, "ddgan-quick.csx")), Does.Contain("QuickDdgan(steps)"));
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(script)!, recursive: true); }
+    }
+
+    [Test]
     public void EveryScriptCompiles()
     {
         var host = new ScriptHost();
