@@ -38,7 +38,7 @@ public static class ErrorReporting
         {
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             return Fail("memory", $"libtorch could not allocate the memory asked for ({FirstLine(e.Message)}); this machine has " +
-                                  $"{available / 1073741824.0:F1} GiB. Lower the sizes in the recipe (nf, ch_mult, ngf, batch_size, image_size) " +
+                                  $"{LddGan.Engine.Runtime.MachineMemory.Format(available)}. Lower the sizes in the recipe (nf, ch_mult, ngf, batch_size, image_size) " +
                                   "or use a machine with more memory.");
         }
         catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }

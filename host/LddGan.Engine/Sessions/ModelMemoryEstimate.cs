@@ -52,8 +52,8 @@ public static class ModelMemoryEstimate
         if (context.Device.type != DeviceType.CPU) return;
         if (ParameterBytes(builder, recipe, context) is not var (generator, discriminator)) return;
         // Weights; in training also gradients and Adam's first and second moments (the papers' optimiser), and the EMA.
-        long perGenerator = forTraining ? 4 : 1, perDiscriminator = forTraining ? 4 : 1;
-        long needed = generator * (perGenerator + (withEma ? 1 : 0)) + discriminator * perDiscriminator;
+        long copies = forTraining ? 4 : 1;
+        long needed = generator * (copies + (withEma ? 1 : 0)) + discriminator * copies;
         long available = MachineMemory.AvailableBytes();
         if (needed <= available) return;
         string what = forTraining ? "weights, gradients, Adam state" + (withEma ? " and EMA copy" : "") : "weights";
