@@ -23,8 +23,21 @@ public static class PeakMemory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
-    /// <summary>Peak RSS in bytes since the last reset (or process start); null where unknown.</summary>
-    public static long? PeakBytes() => ReadStatus("VmHWM:");
+    /// <summary>
+    /// Peak RSS in bytes since the last reset (or process start), and at least <paramref name="seenSince"/> (a current
+    /// RSS read after that reset); null where unknown. The kernel folds each thread's page counts into the process's
+    /// totals lazily, so VmHWM can read a few hundred KB below an RSS read a moment earlier; a peak is never less than
+    /// what was seen.
+    /// </summary>
+    public static long? PeakBytes(long? seenSince = null)
+    {
+        long? peak = ReadStatus("VmHWM:");
+        long? current = ReadStatus("VmRSS:");
+        long? most = Max(Max(peak, current), seenSince);
+        return peak is null ? null : most;
+    }
+
+    private static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 
     /// <summary>Current RSS in bytes; null where unknown.</summary>
     public static long? CurrentBytes() => ReadStatus("VmRSS:");

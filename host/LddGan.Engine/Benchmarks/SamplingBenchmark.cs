@@ -139,7 +139,7 @@ public static class SamplingBenchmark
             Warmup = options.Warmup,
             MacsPerSample = flops.MultiplyAdds,
             MacsPerSampleByLayerType = flops.ByLayerType,
-            PeakRssBytes = PeakMemory.PeakBytes(),
+            PeakRssBytes = PeakMemory.PeakBytes(seenSince: baseline),
             BaselineRssBytes = baseline,
             PeakWasReset = reset,
             Device = model.Device.ToString(),

@@ -42,6 +42,30 @@ public sealed class StopSignalTests
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
 
+    [DllImport("libc", SetLastError = true)]
+    private static extern int sigaction(int signal, IntPtr action, byte[] previous);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern IntPtr signal(int signal, IntPtr handler);
+
+    private const int Sigint = 2;
+    private static readonly IntPtr SigDfl = 0, SigIgn = 1;
+
+    /// <summary>
+    /// Starts the child with SIGINT at its default disposition. A process started in the background by a
+    /// non-interactive shell (as CI runners start jobs) has SIGINT ignored, its children inherit that, and .NET then
+    /// leaves it ignored, as Unix asks of background jobs; these tests are about the foreground, so the test host
+    /// undoes an inherited "ignore" for the child alone. (A handler the runtime installed is left untouched.)
+    /// </summary>
+    private static System.Diagnostics.Process StartWithDefaultSigint(ProcessStartInfo start)
+    {
+        var previous = new byte[256];   // struct sigaction; its first field is the handler
+        bool ignored = sigaction(Sigint, IntPtr.Zero, previous) == 0 && BitConverter.ToInt64(previous, 0) == SigIgn;
+        if (ignored) signal(Sigint, SigDfl);
+        try { return System.Diagnostics.Process.Start(start)!; }
+        finally { if (ignored) signal(Sigint, SigIgn); }
+    }
+
     private static string Cli()
     {
         string dll = Path.Combine(RepositoryRoot.Find(), "host", "LddGan.Cli", "bin", "Release", "net10.0", "lddgan.dll");
@@ -56,7 +80,7 @@ public sealed class StopSignalTests
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Cli());
         foreach (var a in args) start.ArgumentList.Add(a);
-        using var child = System.Diagnostics.Process.Start(start)!;
+        using var child = StartWithDefaultSigint(start);
         var output = new System.Text.StringBuilder();
         var stepped = new ManualResetEventSlim();
         child.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (output) output.AppendLine(e.Data); if (e.Data.StartsWith("step ")) stepped.Set(); };
