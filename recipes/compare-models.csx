@@ -18,17 +18,17 @@ foreach (var (label, path) in new[] { ("DDGAN", Argument("ddgan", "runs/ddgan-fa
                                       ("LDDGAN", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")) })
 {
     using var model = LoadCheckpoint(path);
-    model.Generate(100, seed: 1, batchSize: 100).Dispose();                       // warm-up
+    model.Sample(100, seed: 1, batchSize: 100).Dispose();                       // warm-up
     var times = new List<double>();
     for (int i = 0; i < repeats; i++)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        model.Generate(100, seed: i + 2, batchSize: 100).Dispose();
+        model.Sample(100, seed: i + 2, batchSize: 100).Dispose();
         times.Add(clock.Elapsed.TotalSeconds);
     }
     long generator = model.Generator.parameters().Sum(p => p.numel());
     long decoder = model.LatentSpace is AutoencoderSpace ae ? Count(ae.Autoencoder.named_parameters(), "decoder.", "post_quant_conv.") : 0;
-    SaveGrid(model.Generate(64, seed: 7, batchSize: 64), Path.Combine(outDir, $"{label.ToLowerInvariant()}-fashion-mnist-compare.png"));
+    SaveGrid(model.Sample(64, seed: 7, batchSize: 64), Path.Combine(outDir, $"{label.ToLowerInvariant()}-fashion-mnist-compare.png"));
     rows.Add($"| {label} | {model.Recipe.Latent.Type} | {model.NumTimesteps} | {generator:N0} | {(decoder > 0 ? decoder.ToString("N0") : "—")} | {generator + decoder:N0} | " +
              $"{Median(times):F3} s | {model.Meta.GlobalStep:N0} |");
     Log($"{label}: median {Median(times):F3} s per 100 over {repeats} runs [{string.Join(", ", times.Select(t => t.ToString("F3")))}]");

@@ -57,3 +57,19 @@ public abstract class PerceptualLoss : nn.Module<Tensor, Tensor, Tensor>
 {
     protected PerceptualLoss(string name) : base(name) { }
 }
+
+/// <summary>A trained autoencoder read back from its checkpoint (on the CPU, weights loaded).</summary>
+/// <param name="CheckpointPath">The full path of the checkpoint it was read from.</param>
+/// <param name="LatentMaxAbs">The max |latent| measured at the end of its training; null when training did not finish.</param>
+public sealed record TrainedAutoencoder(Autoencoder Autoencoder, string CheckpointPath, double? LatentMaxAbs);
+
+/// <summary>
+/// Reads trained autoencoders (since abstractions 1.2): what the host hands a latent-space factory that wraps LDDGAN's
+/// first stage, in place of the host itself.
+/// </summary>
+public interface ITrainedAutoencoderLoader
+{
+    /// <param name="checkpoint">A .ckpt file or a run directory (then its latest checkpoint); relative to the working directory.</param>
+    /// <param name="dataShape">The run's data shape: an autoencoder trained on data of another shape is refused.</param>
+    TrainedAutoencoder Load(string checkpoint, SampleShape dataShape);
+}

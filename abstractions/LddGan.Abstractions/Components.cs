@@ -45,10 +45,11 @@ public sealed class ComponentAttribute(ComponentKind kind, string name) : Attrib
 /// <param name="Device">Where the component's tensors should live.</param>
 public sealed record ComponentContext(SampleShape DataShape, SampleShape LatentShape, int NumTimesteps, torch.Device Device)
 {
-    /// <summary>
-    /// Host services a factory may ask for (since abstractions 1.1), e.g. the component catalog for a latent space that
-    /// rebuilds a trained autoencoder from its checkpoint. Null when the host offers none.
-    /// </summary>
+    /// <summary>Reads trained autoencoders, for a latent space that wraps one (since abstractions 1.2). Null when the host offers none.</summary>
+    public ITrainedAutoencoderLoader? Autoencoders { get; init; }
+
+    /// <summary>Abstractions 1.1 handed factories the host as a service provider; 1.2 hands them narrow loaders instead.</summary>
+    [Obsolete("Always null since abstractions 1.2: components do not locate host services; use Autoencoders.")]
     public IServiceProvider? Services { get; init; }
 }
 

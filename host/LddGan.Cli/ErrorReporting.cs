@@ -2,6 +2,7 @@ using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
 using LddGan.Engine.Data;
 using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
 using LddGan.Engine.Sessions;
 using LddGan.Engine.Training;
 using Spectre.Console;

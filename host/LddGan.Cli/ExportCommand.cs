@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Latent;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using Spectre.Console;
@@ -25,7 +26,7 @@ public static class ExportCommand
         var command = new Command("export", "Write a small release copy of a checkpoint: recipe and sampling weights only (-o NAME.safetensors: the generator's state dict as safetensors, for exchange).") { source, output, autoencoder };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
-            string path = SamplingSession.ResolveCheckpointPath(parse.GetRequiredValue(source));
+            string path = DiffusionGanModel.ResolveCheckpointPath(parse.GetRequiredValue(source));
             string destination = parse.GetRequiredValue(output).FullName;
             UsageException.RequireWritableFolderFor(destination, "--output");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], null);
@@ -46,7 +47,7 @@ public static class ExportCommand
                     if (target is null)
                         throw new UsageException("this run samples through an autoencoder: pass --autoencoder <its exported .ckpt> so the copy can find it");
                     // The scale factor actually used (0 means "stored in the autoencoder checkpoint"), written out.
-                    using var session = new SamplingSession(path, host.Catalog);
+                    using var session = DiffusionGanModel.Load(path, host.Catalog);
                     double scale = ((AutoencoderSpace)session.LatentSpace).ScaleFactor;
                     recipe = recipe with { Latent = recipe.Latent with { Options = latent with { Checkpoint = target, ScaleFactor = scale } } };
                 }
@@ -67,7 +68,7 @@ public static class ExportCommand
     {
         if (modules.Contains("autoencoder"))
             throw new ArgumentException("safetensors export covers generators; export an autoencoder as a .ckpt release copy");
-        using var session = new SamplingSession(path, host.Catalog);
+        using var session = DiffusionGanModel.Load(path, host.Catalog);
         var (module, count) = LddGan.Engine.Interop.SafetensorsExport.Write(session, destination, recipeToml);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(destination)}[/] ({new FileInfo(destination).Length / 1024.0 / 1024.0:F2} MB; {count} tensors of '{module}'; the recipe is in the metadata)");
         return ErrorReporting.Ok;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LddGan.Engine.Models;
 using LddGan.Engine.Sessions;
 using Spectre.Console;
 
@@ -29,18 +30,18 @@ public static class SampleCommand
             string outputPath = Path.GetFullPath(parse.GetValue(output)!);
             UsageException.RequireWritableFolderFor(outputPath, "--out");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(parse.GetRequiredValue(checkpoint)));
-            using var session = new SamplingSession(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
+            using var session = DiffusionGanModel.Load(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
             var sample = session.Recipe.Sample;
             int count = parse.GetValue(n) ?? sample.N;
             if (count < 1) throw new UsageException($"[sample] n of the checkpoint's recipe is {count}; pass --n.");
             long noiseSeed = parse.GetValue(seed) ?? (sample.Seed != 0 ? sample.Seed : session.Recipe.Seed);
             var clock = Stopwatch.StartNew();
-            using var samples = session.Generate(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize);
+            using var samples = session.Sample(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize);
             clock.Stop();
             string path = outputPath;
             SampleRenderer.Save(samples, path, parse.GetValue(columns) ?? (sample.Columns > 0 ? sample.Columns : null));
             AnsiConsole.MarkupLine(
-                $"{count} samples from {Markup.Escape(session.CheckpointPath)} (step {session.Meta.GlobalStep}, " +
+                $"{count} samples from {Markup.Escape(session.CheckpointPath!)} (step {session.Meta.GlobalStep}, " +
                 $"{(session.UsesEma ? "EMA" : "raw")} weights, NFE {session.NumTimesteps}, seed {noiseSeed}) in {clock.Elapsed.TotalSeconds:F2} s → [bold]{Markup.Escape(path)}[/]");
             // The mode-coverage toy has a known answer: report it beside the plot.
             if (session.Recipe.Data.Options is LddGan.Engine.Data.TwentyFiveGaussiansOptions toy)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
+using LddGan.Engine.Models;
 using LddGan.Engine.Plugins;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Runtime;
@@ -121,13 +122,13 @@ public class RecipeContext
     }
 
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>
-    public SamplingSession LoadCheckpoint(string checkpointOrRun, string? device = null) => new(checkpointOrRun, Catalog, device);
+    public DiffusionGanModel LoadCheckpoint(string checkpointOrRun, string? device = null) => DiffusionGanModel.Load(checkpointOrRun, Catalog, device);
 
     /// <summary>Samples from a checkpoint (decoded data in [-1, 1]).</summary>
     public Tensor Sample(string checkpointOrRun, int count, long seed = 0, int batchSize = 100)
     {
         using var session = LoadCheckpoint(checkpointOrRun);
-        return session.Generate(count, seed != 0 ? seed : session.Recipe.Seed, batchSize);
+        return session.Sample(count, seed != 0 ? seed : session.Recipe.Seed, batchSize);
     }
 
     /// <summary>
@@ -138,25 +139,16 @@ public class RecipeContext
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(components);
-        ArgumentNullException.ThrowIfNull(trainer);
-        ArgumentNullException.ThrowIfNull(rng);
-        var position = trainer.Position;
-        var shape = components.Dataset.Shape;
-        var meta = new LddGan.Engine.Checkpoints.CheckpointMeta
-        {
-            FrameworkVersion = typeof(TrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
-            Created = DateTimeOffset.UtcNow,
-            GlobalStep = position.GlobalStep, Epoch = position.Epoch, BatchInEpoch = position.BatchInEpoch,
-            DataOrderAtEpochStart = position.DataOrderAtEpochStart is { } b ? Convert.ToBase64String(b) : null,
-            DataChannels = shape.Channels, DataHeight = shape.Height, DataWidth = shape.Width,
-            HasEma = trainer.Ema is not null, EmaInitialised = trainer.Ema?.Initialised ?? false,
-        };
-        var modules = new List<(string, TorchSharp.torch.nn.Module)> { ("generator", components.Generator), ("discriminator", components.Discriminator) };
-        if (components.GeneratorEma is not null && trainer.Ema is not null) modules.Add(("generator_ema", components.GeneratorEma));
-        LddGan.Engine.Checkpoints.CheckpointFile.Save(Path.GetFullPath(path), recipe.ToToml($"Recipe of a script's training loop ({ScriptPath})"), meta, modules,
-            [("generator", trainer.OptimizerG), ("discriminator", trainer.OptimizerD)], rng.All());
-        Log($"checkpoint: {Path.GetFullPath(path)} (step {position.GlobalStep})");
+        string full = Path.GetFullPath(path);
+        // The components stay the script's: the model wrapping them is only used to write them, and is not disposed.
+        var model = new DiffusionGanModel(recipe, components.Dataset.Shape, DeviceOf(components), components.LatentSpace, components.Process,
+                                          components.Generator, components.GeneratorEma, components.Discriminator, components.LossSchedule);
+        TrainingSession.WriteCheckpoint(full, recipe.ToToml($"Recipe of a script's training loop ({ScriptPath})"), model, trainer, rng);
+        Log($"checkpoint: {full} (step {trainer.GlobalStep})");
     }
+
+    private static TorchSharp.torch.Device DeviceOf(TrainingComponents components) =>
+        components.Generator.parameters().FirstOrDefault()?.device ?? TorchSharp.torch.CPU;
 
     /// <summary>
     /// Evaluates a checkpoint against its dataset where the answer is known: for the 25-Gaussians toy, the mode
@@ -170,7 +162,7 @@ public class RecipeContext
             throw new NotSupportedException(
                 $"Evaluate knows the answer only for the 25-gaussians toy; {session.CheckpointPath} was trained on '{session.Recipe.Data.Type}'.");
         using var dataset = new LddGan.Engine.Data.TwentyFiveGaussiansDataset(toy with { Count = 25 });
-        using var samples = session.Generate(count, seed, batchSize: count);
+        using var samples = session.Sample(count, seed, batchSize: count);
         return dataset.Evaluate(samples);
     }
 
@@ -186,7 +178,13 @@ public class RecipeContext
     /// caller owns them (dispose the modules, dataset and process when done). Module initialisation is seeded with the
     /// recipe's seed.
     /// </summary>
-    public TrainingComponents BuildComponents(Recipe recipe)
+    public TrainingComponents BuildComponents(Recipe recipe) => BuildModel(recipe, out var dataset).ForTraining(dataset);
+
+    /// <summary>
+    /// The recipe's model, built for training and placed on its device, and its dataset. The caller owns both (dispose
+    /// them when done). Module initialisation is seeded with the recipe's seed, as a training session's.
+    /// </summary>
+    public DiffusionGanModel BuildModel(Recipe recipe, out IDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
@@ -194,10 +192,8 @@ public class RecipeContext
         TorchSharp.torch.manual_seed(recipe.Seed);
         TorchSharp.torch.cuda.manual_seed_all(recipe.Seed);
         var builder = new ComponentBuilder(Catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
-        var (latent, process, generator, ema, discriminator, loss) =
-            TrainingSession.BuildModelComponents(builder, recipe, dataset.Shape, device, withEma: recipe.Train.EmaDecay > 0, forTraining: true);
-        return new TrainingComponents(dataset, latent, process, generator, ema, discriminator, loss);
+        dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
+        return DiffusionGanModel.Build(builder, recipe, dataset.Shape, device, ModelUse.Training);
     }
 
     private sealed class DelegateFactory<TOptions, TComponent>(Func<TOptions, ComponentContext, TComponent> create)

@@ -2,13 +2,19 @@
 # Records the third-party plugin experience end to end (docs/plugin-session.log): pack the SDK, `dotnet new` the
 # template, build the U-ViT sample outside the solution from the packages, drop both into a plugin folder, train and
 # sample with U-ViT, then rebuild it with a change while `lddgan watch` runs and see the new version used, no restart.
-# Run from the repository root after `dotnet build -c Release host/LddGan.Cli`.
+# Run from the repository root after `dotnet build -c Release host/LddGan.Cli`:
+#   plugins/samples/record-session.sh > docs/plugin-session.log
+# The plugin projects are built in a scratch folder outside the repository (so that the repository's Directory.Build.*
+# files do not apply to them): $SESSION_DIR, or a new temporary folder. The record names paths relative to the
+# repository root (./...) and the scratch folder as $SESSION_DIR, so it does not depend on where either lies.
 set -euo pipefail
 R=$PWD
-S=${SESSION_DIR:-/tmp/lddgan-session}
+S=${SESSION_DIR:-$(mktemp -d -t lddgan-session.XXXXXX)}
 L=$R/host/LddGan.Cli/bin/Release/net10.0/lddgan
 rm -rf "$S"; mkdir -p "$S/plugins"
 run() { echo; echo "\$ $*"; "$@"; }
+
+main() {
 
 run dotnet pack LddGan.Framework.sln -c Release -v q -nologo
 run ls artifacts/packages
@@ -41,3 +47,7 @@ wait $WATCH
 echo; echo "--- output of the watch host (one process, never restarted) ---"
 cat "$S/watch.log"
 run grep -A3 '"Name": "LddGan.Samples.UVit"' "$S/watch/run-001/run.json" "$S/watch/run-002/run.json"
+}
+
+# Everything printed (the commands and their output) names the scratch folder as $SESSION_DIR and the repository root as .
+main 2>&1 | sed -e "s|$S|\$SESSION_DIR|g" -e "s|$R/|./|g" -e "s|$R|.|g"

@@ -1,9 +1,9 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Latent;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Runtime;
-using LddGan.Engine.Sessions;
 using static TorchSharp.torch;
 
 namespace LddGan.Engine.Benchmarks;
@@ -15,29 +15,24 @@ namespace LddGan.Engine.Benchmarks;
 /// </summary>
 public sealed class BenchmarkModel : IDisposable
 {
-    private readonly Func<int, long, int, Tensor> _generate;
-    private readonly Action _dispose;
+    private readonly DiffusionGanModel _model;
 
-    private BenchmarkModel(string label, string source, bool trained, Recipe recipe, Denoiser generator, ILatentSpace latent,
-                           int nfe, SampleShape latentShape, Device device, Func<int, long, int, Tensor> generate, Action dispose)
+    private BenchmarkModel(string label, string source, bool trained, DiffusionGanModel model)
     {
-        (Label, Source, Trained, Recipe, Generator, LatentSpace, Nfe, LatentShape, Device) =
-            (label, source, trained, recipe, generator, latent, nfe, latentShape, device);
-        _generate = generate;
-        _dispose = dispose;
+        (Label, Source, Trained, _model) = (label, source, trained, model);
     }
 
     public string Label { get; }
     public string Source { get; }
     /// <summary>False for a recipe's freshly built generator.</summary>
     public bool Trained { get; }
-    public Recipe Recipe { get; }
-    public Denoiser Generator { get; }
-    public ILatentSpace LatentSpace { get; }
+    public Recipe Recipe => _model.Recipe;
+    public Denoiser Generator => _model.SamplingGenerator;
+    public ILatentSpace LatentSpace => _model.LatentSpace;
     /// <summary>Generator evaluations per sample.</summary>
-    public int Nfe { get; }
-    public SampleShape LatentShape { get; }
-    public Device Device { get; }
+    public int Nfe => _model.NumTimesteps;
+    public SampleShape LatentShape => _model.LatentShape;
+    public Device Device => _model.Device;
 
     /// <summary>A .toml recipe builds an untrained model; anything else is a checkpoint or run directory.</summary>
     public static BenchmarkModel Load(string checkpointOrRecipe, ComponentCatalog catalog, string? device = null)
@@ -48,12 +43,8 @@ public sealed class BenchmarkModel : IDisposable
                 $"{checkpointOrRecipe}: not found. Pass a checkpoint (.ckpt), a run directory (runs/<name>) or a diffusion-GAN recipe (.toml).");
         if (checkpointOrRecipe.EndsWith(".toml", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpointOrRecipe))
             return FromRecipe(checkpointOrRecipe, catalog, device);
-        var session = new SamplingSession(checkpointOrRecipe, catalog, device);
-        var torchDevice = DeviceSelection.Resolve(device ?? session.Recipe.Device, session.Recipe.Runtime);
-        var latentShape = session.LatentSpace.LatentShape(session.Meta.DataShape);
-        return new BenchmarkModel(session.Recipe.Name, Path.GetFullPath(session.CheckpointPath), trained: true, session.Recipe,
-            session.Generator, session.LatentSpace, session.NumTimesteps, latentShape, torchDevice,
-            session.Generate, session.Dispose);
+        var model = DiffusionGanModel.Load(checkpointOrRecipe, catalog, device);
+        return new BenchmarkModel(model.Recipe.Name, Path.GetFullPath(model.CheckpointPath!), trained: true, model);
     }
 
     private static BenchmarkModel FromRecipe(string path, ComponentCatalog catalog, string? device)
@@ -66,18 +57,13 @@ public sealed class BenchmarkModel : IDisposable
         var builder = new ComponentBuilder(catalog);
         SampleShape dataShape;
         using (var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, torchDevice))) dataShape = dataset.Shape;
-        var (latent, process, generator, _, discriminator, _) =
-            TrainingSession.BuildModelComponents(builder, recipe, dataShape, torchDevice, withEma: false);
-        discriminator.Dispose();
-        generator.eval();
-        var latentShape = latent.LatentShape(dataShape);
-        var renderer = new SampleRenderer(process, latent, latentShape, torchDevice);
-        return new BenchmarkModel($"{recipe.Name} (untrained)", Path.GetFullPath(path), trained: false, recipe, generator, latent,
-            process.NumTimesteps, latentShape, torchDevice, (count, seed, batch) => renderer.Generate(generator, count, seed, batch), () => { generator.Dispose(); process.Dispose(); latent.Dispose(); });
+        var model = DiffusionGanModel.Build(builder, recipe, dataShape, torchDevice, ModelUse.Sampling);
+        model.Generator.eval();
+        return new BenchmarkModel($"{recipe.Name} (untrained)", Path.GetFullPath(path), trained: false, model);
     }
 
     /// <summary>Decoded samples on the CPU (the copy to the CPU also waits for a GPU to finish).</summary>
-    public Tensor Generate(int count, long seed, int batchSize) => _generate(count, seed, batchSize);
+    public Tensor Generate(int count, long seed, int batchSize) => _model.Sample(count, seed, batchSize);
 
     public long GeneratorParameters => Generator.parameters().Sum(p => p.numel());
 
@@ -93,5 +79,5 @@ public sealed class BenchmarkModel : IDisposable
     /// <summary>The modules sampling runs: the generator, and the autoencoder when the latent space has one.</summary>
     public IReadOnlyList<nn.Module> SamplingModules => LatentSpace is AutoencoderSpace ae ? [Generator, ae.Autoencoder] : [Generator];
 
-    public void Dispose() => _dispose();
+    public void Dispose() => _model.Dispose();
 }

@@ -53,6 +53,8 @@ public static class CheckpointFile
     public const int FormatVersion = 1;
     public const string RecipeEntry = "recipe.toml";
     public const string MetaEntry = "meta.json";
+    /// <summary>The file name of a run's latest checkpoint, in its checkpoints/ folder.</summary>
+    public const string LatestName = "latest.ckpt";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
+using LddGan.Engine.Models;
 using LddGan.Engine.Runtime;
 using LddGan.Engine.Sessions;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         var errors = options.Validate().ToList();
         if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
         var clock = Stopwatch.StartNew();
-        using var session = new SamplingSession(checkpointOrRun, catalog, options.Device);
+        using var session = DiffusionGanModel.Load(checkpointOrRun, catalog, options.Device);
         var device = DeviceSelection.Resolve(options.Device ?? session.Recipe.Device, session.Recipe.Runtime);
         using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
 
@@ -39,7 +40,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
 
         return new EvaluationReport
         {
-            Checkpoint = Path.GetFullPath(session.CheckpointPath),
+            Checkpoint = Path.GetFullPath(session.CheckpointPath!),
             GlobalStep = session.Meta.GlobalStep,
             Weights = session.UsesEma ? "ema" : "raw",
             Dataset = dataset.Name,
@@ -83,14 +84,14 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         return Concatenate(parts);
     }
 
-    private static Tensor ExtractSamples(SamplingSession session, EvaluationOptions options, IFeatureExtractor extractor,
+    private static Tensor ExtractSamples(DiffusionGanModel session, EvaluationOptions options, IFeatureExtractor extractor,
                                          IProgress<EvaluationProgress>? progress)
     {
         const string stage = "samples";
         var parts = new List<Tensor>();
         long done = 0;
         progress?.Report(new(stage, 0, options.Count));
-        foreach (var batch in session.GenerateBatches(options.Count, options.Seed, options.BatchSize))
+        foreach (var batch in session.SampleBatches(options.Count, options.Seed, options.BatchSize))
         {
             using (batch) parts.Add(extractor.Extract(batch));
             done += parts[^1].shape[0];

@@ -1,6 +1,7 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using Tomlyn.Model;
@@ -49,26 +50,14 @@ public sealed class CheckpointImporter(ComponentCatalog catalog)
         var recipe = new RecipeLoader(catalog).Parse(text, configPath);
         CheckFamily(request.Model, recipe, configPath);
         var shape = request.DataShape ?? DataShapeOf(recipe.Data, configPath);
-        var (latent, process, generator, _, discriminator, loss) =
-            TrainingSession.BuildModelComponents(new ComponentBuilder(catalog), recipe, shape, CPU, withEma: false);
-        try
-        {
-            using var weights = ReadOfficial(request.File, OfficialNetwork.Generator, request.Weights);
-            var report = StateDictLoading.Load(generator, weights.Tensors);
-            Require(report, request.File, configPath, "[generator]");
-            string module = weights.IsEma ? "generator_ema" : "generator";
-            var meta = Meta(shape, weights.GlobalStep) with { HasEma = weights.IsEma, EmaInitialised = weights.IsEma };
-            CheckpointFile.Save(request.Output, recipe.ToToml(Header(request, weights)), meta, [(module, generator)], [], []);
-            return new ImportSummary(request.Output, module, weights.Description, report, generator.parameters().Sum(p => p.numel()));
-        }
-        finally
-        {
-            generator.Dispose();
-            discriminator.Dispose();
-            process.Dispose();
-            latent.Dispose();
-            (loss as IDisposable)?.Dispose();
-        }
+        using var model = DiffusionGanModel.Build(new ComponentBuilder(catalog), recipe, shape, CPU, ModelUse.Sampling);
+        using var weights = ReadOfficial(request.File, OfficialNetwork.Generator, request.Weights);
+        var report = StateDictLoading.Load(model.Generator, weights.Tensors);
+        Require(report, request.File, configPath, "[generator]");
+        var meta = Meta(shape, weights.GlobalStep) with { HasEma = weights.IsEma, EmaInitialised = weights.IsEma };
+        model.Save(request.Output, recipe.ToToml(Header(request, weights)), meta);
+        return new ImportSummary(request.Output, weights.IsEma ? "generator_ema" : "generator", weights.Description, report,
+                                 model.Generator.parameters().Sum(p => p.numel()));
     }
 
     private ImportSummary ImportAutoencoder(ImportRequest request, string text, string configPath)

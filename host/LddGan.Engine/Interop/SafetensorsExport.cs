@@ -1,3 +1,4 @@
+using LddGan.Engine.Models;
 using LddGan.Engine.Sessions;
 
 namespace LddGan.Engine.Interop;
@@ -9,7 +10,7 @@ namespace LddGan.Engine.Interop;
 /// </summary>
 public static class SafetensorsExport
 {
-    public static (string Module, int Tensors) Write(SamplingSession session, string destination, string recipeToml)
+    public static (string Module, int Tensors) Write(DiffusionGanModel session, string destination, string recipeToml)
     {
         string module = session.UsesEma ? "generator_ema" : "generator";
         var metadata = new Dictionary<string, string>

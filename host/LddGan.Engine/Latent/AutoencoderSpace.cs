@@ -1,8 +1,4 @@
 using LddGan.Abstractions;
-using LddGan.Engine.Checkpoints;
-using LddGan.Engine.Components;
-using LddGan.Engine.Recipes;
-using LddGan.Engine.Sessions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -81,25 +77,14 @@ public sealed class AutoencoderSpaceFactory : ComponentFactory<AutoencoderSpaceO
     public override AutoencoderSpace Create(AutoencoderSpaceOptions options, ComponentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var catalog = context.Services?.GetService(typeof(ComponentCatalog)) as ComponentCatalog
-            ?? throw new InvalidOperationException("the autoencoder latent space needs the host's component catalog (build it through the engine)");
-        string path = Path.GetFullPath(SamplingSession.ResolveCheckpointPath(options.Checkpoint));
-        if (!File.Exists(path))
-            throw new FileNotFoundException(
-                $"[latent] checkpoint: no autoencoder checkpoint at {path}. Train one first (lddgan train recipes/lddgan-fashion-mnist-autoencoder.toml) " +
-                "or point checkpoint at a run directory or .ckpt file (relative paths are taken from the working directory).", path);
-        using var reader = CheckpointFile.Open(path);
-        var meta = reader.Meta;
-        AutoencoderRecipe recipe;
-        try { recipe = new AutoencoderRecipeLoader(catalog).Parse(reader.RecipeToml, $"{path}!{CheckpointFile.RecipeEntry}"); }
-        catch (RecipeException e) { throw new CheckpointException($"{path}: not an autoencoder checkpoint usable here:{Environment.NewLine}{e.Message}", e); }
-        if (meta.DataShape != context.DataShape)
-            throw new ArgumentException($"the autoencoder in {path} was trained on data of shape {meta.DataShape}, but this run's data has shape {context.DataShape}");
+        var loader = context.Autoencoders
+            ?? throw new InvalidOperationException("the autoencoder latent space needs the host's autoencoder loader (build it through the engine)");
+        var trained = loader.Load(options.Checkpoint, context.DataShape);
+        var autoencoder = trained.Autoencoder;
+        string path = trained.CheckpointPath;
         double scale = options.ScaleFactor > 0 ? options.ScaleFactor
-            : meta.LatentMaxAbs ?? throw new ArgumentException(
+            : trained.LatentMaxAbs ?? throw new ArgumentException(
                 $"scale_factor = 0 asks for the value stored in {path}, which has none (training did not finish): set [latent] scale_factor");
-        var autoencoder = new ComponentBuilder(catalog).Build<Autoencoder>(recipe.Autoencoder, new ComponentContext(meta.DataShape, meta.DataShape, 0, CPU));
-        reader.LoadModule("autoencoder", autoencoder);
         if (context.Device.type != TorchSharp.DeviceType.CPU) autoencoder.to(context.Device);
         return new AutoencoderSpace(autoencoder, scale, path);
     }

@@ -11,11 +11,11 @@ public static class RunFolder
     public static void CheckStart(string runDirectory, string checkpointPath, bool resume)
     {
         if (!resume && File.Exists(checkpointPath))
-            throw new Sessions.RunSetupException(
+            throw new RunSetupException(
                 $"{runDirectory} already holds a checkpoint ({checkpointPath}). Pass --resume to continue that run, " +
                 "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
         if (resume && !File.Exists(checkpointPath))
-            throw new Sessions.RunSetupException($"--resume: no checkpoint at {checkpointPath} to continue from.");
+            throw new RunSetupException($"--resume: no checkpoint at {checkpointPath} to continue from.");
     }
 
     public static void Prepare(string runDirectory, string resolvedToml, long seed, string device, IEnumerable<LoadedPlugin> plugins)

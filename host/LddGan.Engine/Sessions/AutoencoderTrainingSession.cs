@@ -3,6 +3,7 @@ using System.Text.Json;
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
+using LddGan.Engine.Models;
 using LddGan.Engine.Plugins;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Runs;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
+using LddGan.Engine.Models;
 using LddGan.Engine.Plugins;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Runs;
@@ -21,24 +22,21 @@ public sealed record TrainingSessionOptions
     public bool Resume { get; init; }
 }
 
-/// <summary>Raised before anything is written when a run cannot start safely (e.g. it would overwrite a checkpoint).</summary>
-public sealed class RunSetupException(string message) : Exception(message);
-
 /// <summary>
 /// One training run: builds the recipe's components, then drives the trainer while keeping the run directory up to
 /// date (resolved recipe, run.json, metrics.jsonl, preview grids, atomic checkpoints) and handles resume.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
-    public const string LatestCheckpointName = "latest.ckpt";
+    public const string LatestCheckpointName = CheckpointFile.LatestName;
 
     private readonly Recipe _recipe;
     private readonly ITrainingObserver _observer;
     private readonly Device _device;
     private readonly RandomStreams _rng;
+    private readonly DiffusionGanModel _model;
     private readonly TrainingComponents _components;
     private readonly DiffusionGanTrainer _trainer;
-    private readonly SampleRenderer _renderer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly int _threadsBefore = torch.get_num_threads();
@@ -48,6 +46,7 @@ public sealed class TrainingSession : IDisposable
     public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", LatestCheckpointName);
     public DiffusionGanTrainer Trainer => _trainer;
     public TrainingComponents Components => _components;
+    public DiffusionGanModel Model => _model;
 
     public TrainingSession(Recipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
                            TrainingSessionOptions options, ITrainingObserver observer)
@@ -65,34 +64,12 @@ public sealed class TrainingSession : IDisposable
         var builder = new ComponentBuilder(catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
         _dataShape = dataset.Shape;
-        var (latent, process, generator, generatorEma, discriminator, loss) = BuildModelComponents(builder, recipe, _dataShape, _device, withEma: recipe.Train.EmaDecay > 0, forTraining: true);
-        _components = new TrainingComponents(dataset, latent, process, generator, generatorEma, discriminator, loss);
+        _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _device, ModelUse.Training);
+        _components = _model.ForTraining(dataset);
         _trainer = new DiffusionGanTrainer(_components, recipe.Train, _rng, _device);
-        _renderer = new SampleRenderer(process, latent, latent.LatentShape(_dataShape), _device);
 
         if (options.Resume) RestoreFrom(CheckpointPath, catalog);
         _resumed = options.Resume;
-    }
-
-    /// <summary>
-    /// Builds everything but the dataset: shared by training and sampling. The networks are first sized on the meta
-    /// device; a recipe they cannot fit in memory is refused before anything is allocated.
-    /// </summary>
-    public static (ILatentSpace Latent, IDiffusionProcess Process, Denoiser Generator, Denoiser? GeneratorEma, Discriminator Discriminator, ILossSchedule Loss)
-        BuildModelComponents(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, bool withEma, bool forTraining = false)
-    {
-        var preliminary = new ComponentContext(dataShape, dataShape, 0, device);
-        var latent = builder.Build<ILatentSpace>(recipe.Latent, preliminary);
-        latent.MoveTo(device);
-        var process = builder.Build<IDiffusionProcess>(recipe.Diffusion, preliminary);
-        process.MoveTo(device);
-        var context = new ComponentContext(dataShape, latent.LatentShape(dataShape), process.NumTimesteps, device);
-        ModelMemoryEstimate.CheckFits(builder, recipe, context, withEma, forTraining);
-        var generator = builder.Build<Denoiser>(recipe.Generator, context);
-        var generatorEma = withEma ? builder.Build<Denoiser>(recipe.Generator, context) : null;
-        var discriminator = builder.Build<Discriminator>(recipe.Discriminator, context);
-        var loss = builder.Build<ILossSchedule>(recipe.Loss, context);
-        return (latent, process, generator, generatorEma, discriminator, loss);
     }
 
     /// <summary>Trains until the recipe's budget is spent. Ctrl+C (cancellation) saves a checkpoint first.</summary>
@@ -166,20 +143,30 @@ public sealed class TrainingSession : IDisposable
     public void SaveCheckpoint(string? path = null)
     {
         path ??= CheckpointPath;
-        var position = _trainer.Position;
+        WriteCheckpoint(path, ResolvedToml(), _model, _trainer, _rng);
+        _observer.Note($"checkpoint: {path} (step {_trainer.GlobalStep})");
+    }
+
+    /// <summary>
+    /// Writes a training model with everything needed to resume it exactly (weights, EMA, optimisers, random streams,
+    /// the trainer's position): the checkpoint of every training loop, a session's or a script's own.
+    /// </summary>
+    public static void WriteCheckpoint(string path, string recipeToml, DiffusionGanModel model, DiffusionGanTrainer trainer, RandomStreams rng)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(rng);
+        var shape = model.DataShape;
         var meta = new CheckpointMeta
         {
             FrameworkVersion = typeof(TrainingSession).Assembly.GetName().Version?.ToString() ?? "?",
             Created = DateTimeOffset.UtcNow,
-            DataChannels = _dataShape.Channels, DataHeight = _dataShape.Height, DataWidth = _dataShape.Width,
-            HasEma = _trainer.Ema is not null,
-            EmaInitialised = _trainer.Ema?.Initialised ?? false,
-        }.At(position);
-        var modules = new List<(string, nn.Module)> { ("generator", _components.Generator), ("discriminator", _components.Discriminator) };
-        if (_components.GeneratorEma is not null && _trainer.Ema is not null) modules.Add(("generator_ema", _components.GeneratorEma));
-        CheckpointFile.Save(path, ResolvedToml(), meta, modules,
-            [("generator", _trainer.OptimizerG), ("discriminator", _trainer.OptimizerD)], _rng.All());
-        _observer.Note($"checkpoint: {path} (step {position.GlobalStep})");
+            DataChannels = shape.Channels, DataHeight = shape.Height, DataWidth = shape.Width,
+            HasEma = trainer.Ema is not null,
+            EmaInitialised = trainer.Ema?.Initialised ?? false,
+        }.At(trainer.Position);
+        model.Save(path, recipeToml, meta,
+            new TrainingState([("generator", trainer.OptimizerG), ("discriminator", trainer.OptimizerD)], rng.All().ToList()));
     }
 
     private void RestoreFrom(string path, ComponentCatalog catalog)
@@ -239,7 +226,7 @@ public sealed class TrainingSession : IDisposable
     private void WritePreview(string fileName)
     {
         string path = Path.Combine(RunDirectory, "samples", fileName);
-        using var samples = _renderer.Generate(_trainer.SamplingGenerator, _recipe.Train.PreviewCount, seed: _recipe.Seed + 100);
+        using var samples = _model.Sample(_recipe.Train.PreviewCount, seed: _recipe.Seed + 100);
         SampleRenderer.Save(samples, path);
         _observer.Note($"samples: {path}");
     }
@@ -255,11 +242,7 @@ public sealed class TrainingSession : IDisposable
     public void Dispose()
     {
         _trainer.Dispose();
-        _components.Generator.Dispose();
-        _components.GeneratorEma?.Dispose();
-        _components.Discriminator.Dispose();
-        _components.Process.Dispose();
-        _components.LatentSpace.Dispose();
+        _model.Dispose();
         _components.Dataset.Dispose();
         _rng.Dispose();
         torch.set_num_threads(_threadsBefore); // the thread count is process-wide; give it back

@@ -2,6 +2,7 @@ using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
 using LddGan.Engine.Latent;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using NUnit.Framework;
@@ -173,9 +174,9 @@ public sealed class LddganPipelineTests
         var ganMetrics = File.ReadAllLines(Path.Combine(ganRun, "metrics.jsonl"));
         Assert.That(ganMetrics[0], Does.Contain("\"loss_g_rec\""));
 
-        using var sampling = new SamplingSession(ganRun, _catalog);
+        using var sampling = DiffusionGanModel.Load(ganRun, _catalog);
         using var scope = NewDisposeScope();
-        var samples = sampling.Generate(4, seed: 1, batchSize: 4);
+        var samples = sampling.Sample(4, seed: 1, batchSize: 4);
         Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }), "samples are decoded to images");
         Assert.That(samples.abs().max().item<float>(), Is.LessThanOrEqualTo(1f), "decoding clamps");
 
@@ -226,11 +227,11 @@ public sealed class ShippedLddganCheckpointTests
         Directory.SetCurrentDirectory(dir!.FullName);   // the release recipe names the autoencoder relative to the repository root
         try
         {
-            using var sampling = new SamplingSession("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
+            using var sampling = DiffusionGanModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
             Assert.That(sampling.UsesEma, Is.True);
             Assert.That(((AutoencoderSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
             using var scope = NewDisposeScope();
-            var samples = sampling.Generate(8, seed: 3, batchSize: 8);
+            var samples = sampling.Sample(8, seed: 3, batchSize: 8);
             Assert.That(samples.shape, Is.EqualTo(new long[] { 8, 1, 32, 32 }));
             Assert.That(samples.isfinite().all().item<bool>(), Is.True);
             Assert.That(samples.std().item<float>(), Is.GreaterThan(0.1f), "garment-like images, not a constant");
@@ -248,10 +249,10 @@ public sealed class ShippedLddganCheckpointTests
         var catalog = ComponentCatalog.WithBuiltIns();
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Wddgan.WaveletNcsnppGenerator).Assembly, "wddgan plugin");
-        using var sampling = new SamplingSession(Path.Combine(dir!.FullName, checkpoint), catalog);
+        using var sampling = DiffusionGanModel.Load(Path.Combine(dir!.FullName, checkpoint), catalog);
         Assert.That(sampling.UsesEma, Is.True);
         Assert.That(sampling.Recipe.Latent.Type, Is.EqualTo(latent));
-        using var samples = sampling.Generate(4, seed: 3, batchSize: 4);
+        using var samples = sampling.Sample(4, seed: 3, batchSize: 4);
         Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }));
         Assert.That(samples.isfinite().all().item<bool>(), Is.True);
     }

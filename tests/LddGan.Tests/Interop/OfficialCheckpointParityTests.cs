@@ -3,6 +3,7 @@ using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
 using LddGan.Engine.Interop;
+using LddGan.Engine.Models;
 using LddGan.Layers;
 using LddGan.Plugins.Ddgan;
 using LddGan.Plugins.Lddgan;
@@ -111,7 +112,7 @@ public sealed class OfficialCheckpointParityTests
         Assert.That(summary.Report.Missing, Is.Empty);
         Assert.That(summary.Report.Unexpected, Is.Empty);
         if (expectModule is not null) Assert.That(summary.Module, Is.EqualTo(expectModule));
-        using var session = new SamplingSession(output, _catalog);
+        using var session = DiffusionGanModel.Load(output, _catalog);
         using var scope = NewDisposeScope();
         using (no_grad())
             return session.Generator.call(Input(c, "x"), Input(c, "t"), Input(c, "z")).MoveToOuterDisposeScope();
@@ -218,8 +219,8 @@ public sealed class OfficialCheckpointParityTests
         string recipe = Recipe("pixel", "ncsnpp", "[1, 2]");
         string output = Path.Combine(_dir, "sample.ckpt");
         new CheckpointImporter(_catalog).Import(new ImportRequest(Path.Combine(Folder, "ddgan_netG.pth"), OfficialModel.Ddgan, recipe, output, DataShape: new SampleShape(2, 16, 16)));
-        using var session = new SamplingSession(output, _catalog);
-        using var samples = session.Generate(6, seed: 3, batchSize: 4);
+        using var session = DiffusionGanModel.Load(output, _catalog);
+        using var samples = session.Sample(6, seed: 3, batchSize: 4);
         Assert.That(session.UsesEma, Is.True);
         Assert.That(samples.shape, Is.EqualTo(new long[] { 6, 2, 16, 16 }));
         Assert.That(samples.isfinite().all().item<bool>(), Is.True);
@@ -233,16 +234,16 @@ public sealed class OfficialCheckpointParityTests
         var shape = new SampleShape(2, 16, 16);
         string first = Path.Combine(_dir, "from-pth.ckpt"), exchange = Path.Combine(_dir, "exchange.safetensors"), second = Path.Combine(_dir, "from-safetensors.ckpt");
         new CheckpointImporter(_catalog).Import(new ImportRequest(Path.Combine(Folder, "ddgan_netG.pth"), OfficialModel.Ddgan, recipe, first, DataShape: shape));
-        using (var session = new SamplingSession(first, _catalog)) SafetensorsExport.Write(session, exchange, File.ReadAllText(recipe));
+        using (var session = DiffusionGanModel.Load(first, _catalog)) SafetensorsExport.Write(session, exchange, File.ReadAllText(recipe));
         var header = SafetensorsFile.ReadHeader(exchange);
         Assert.That(header.Metadata["lddgan.module"], Is.EqualTo("generator_ema"));
         Assert.That(header.Tensors.Select(t => t.Name), Does.Contain("all_modules.0.weight"));
         var summary = new CheckpointImporter(_catalog).Import(new ImportRequest(exchange, OfficialModel.Ddgan, recipe, second, DataShape: shape));
         Assert.That(summary.Module, Is.EqualTo("generator_ema"));
-        using var a = new SamplingSession(first, _catalog);
-        using var b = new SamplingSession(second, _catalog);
-        using var sa = a.Generate(4, seed: 9, batchSize: 4);
-        using var sb = b.Generate(4, seed: 9, batchSize: 4);
+        using var a = DiffusionGanModel.Load(first, _catalog);
+        using var b = DiffusionGanModel.Load(second, _catalog);
+        using var sa = a.Sample(4, seed: 9, batchSize: 4);
+        using var sb = b.Sample(4, seed: 9, batchSize: 4);
         Assert.That(sb.data<float>().ToArray(), Is.EqualTo(sa.data<float>().ToArray()));
     }
 }

@@ -1,7 +1,9 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Plugins;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
 using LddGan.Engine.Sessions;
 using NUnit.Framework;
 using static TorchSharp.torch;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using LddGan.Engine.Checkpoints;
+using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
 using LddGan.Engine.Sessions;
 using LddGan.Tests.Support;
 using NUnit.Framework;
@@ -53,8 +55,8 @@ public sealed class SessionTests
             var renderer = new SampleRenderer(session.Components.Process, session.Components.LatentSpace, new(1, 8, 8), CPU);
             direct = renderer.Generate(session.Trainer.SamplingGenerator, 16, seed: 5, batchSize: 7);
         }
-        using var sampling = new SamplingSession(Path.Combine(_dir, "run"), TestCatalog.Create());
-        using var loaded = sampling.Generate(16, seed: 5, batchSize: 7);
+        using var sampling = DiffusionGanModel.Load(Path.Combine(_dir, "run"), TestCatalog.Create());
+        using var loaded = sampling.Sample(16, seed: 5, batchSize: 7);
         Assert.That(sampling.UsesEma, Is.True);
         Assert.That(loaded.data<float>().ToArray(), Is.EqualTo(direct.data<float>().ToArray()));
         direct.Dispose();
@@ -113,7 +115,7 @@ public sealed class SessionTests
     {
         string path = Path.Combine(_dir, "bad.ckpt");
         File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
-        var e = Assert.Throws<CheckpointException>(() => new SamplingSession(path, TestCatalog.Create()))!;
+        var e = Assert.Throws<CheckpointException>(() => DiffusionGanModel.Load(path, TestCatalog.Create()))!;
         Assert.That(e.Message, Does.Contain("bad.ckpt").And.Contain("not a valid LddGan checkpoint"));
     }
 }

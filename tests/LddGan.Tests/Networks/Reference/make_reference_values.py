@@ -4,10 +4,10 @@ Runs the official DDGAN code (NVlabs/denoising-diffusion-gan, score_sde/) on CPU
 The official op package compiles CUDA extensions at import; on CPU tensors it never uses them, so the two
 `load(...)` calls are disabled first:
 
-    git -C <mirror> archive HEAD score_sde | tar x -C /tmp/ref
-    sed -i 's/^upfirdn2d_op = load(/upfirdn2d_op = None and load(/' /tmp/ref/score_sde/op/upfirdn2d.py
-    sed -i 's/^fused = load(/fused = None and load(/' /tmp/ref/score_sde/op/fused_act.py
-    /usr/bin/python3 make_reference_values.py /tmp/ref
+    git -C <mirror> archive HEAD score_sde | tar x -C ref
+    sed -i 's/^upfirdn2d_op = load(/upfirdn2d_op = None and load(/' ref/score_sde/op/upfirdn2d.py
+    sed -i 's/^fused = load(/fused = None and load(/' ref/score_sde/op/fused_act.py
+    /usr/bin/python3 make_reference_values.py ref
 
 Every parameter is overwritten by a deterministic pattern (the C# test computes the same one), so no weights need to
 be shipped: parameters sorted by key; key i with n elements gets amp * sin(0.37 j + 0.91 i + 0.5), j = 0..n-1,
@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else '/tmp/ref')
+sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else 'ref')
 from score_sde.models.ncsnpp_generator_adagn import NCSNpp
 from score_sde.models.discriminator import Discriminator_small, Discriminator_large
 from score_sde.models import up_or_down_sampling as uds

@@ -5,10 +5,10 @@ As for make_reference_values.py, the op package's CUDA `load(...)` calls are dis
 not installed here; the two tiny stand-ins in shims/ give exactly what the code reads from them for this run (the Haar
 filters, and `rearrange` with patch_size 1, an identity):
 
-    git -C <mirror> archive HEAD score_sde DWT_IDWT | tar x -C /tmp/wref
-    sed -i 's/^upfirdn2d_op = load(/upfirdn2d_op = None and load(/' /tmp/wref/score_sde/op/upfirdn2d.py
-    sed -i 's/^fused = load(/fused = None and load(/' /tmp/wref/score_sde/op/fused_act.py
-    /usr/bin/python3 make_wddgan_reference_values.py /tmp/wref
+    git -C <mirror> archive HEAD score_sde DWT_IDWT | tar x -C wref
+    sed -i 's/^upfirdn2d_op = load(/upfirdn2d_op = None and load(/' wref/score_sde/op/upfirdn2d.py
+    sed -i 's/^fused = load(/fused = None and load(/' wref/score_sde/op/fused_act.py
+    /usr/bin/python3 make_wddgan_reference_values.py wref
 
 Weights, inputs and summaries as in make_reference_values.py (reference_common.py).
 """
@@ -19,7 +19,7 @@ import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, 'shims'))
-sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else '/tmp/wref')
+sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else 'wref')
 from score_sde.models.ncsnpp_generator_adagn import WaveletNCSNpp
 from DWT_IDWT.DWT_IDWT_layer import DWT_2D, IDWT_2D
 from reference_common import fill, generator_config, pattern, summary

@@ -8,15 +8,15 @@ Extract the three official repositories from the mirrors (the archives list path
 some large .npy blobs; git still prints 'error: invalid object ... .npy' for them, which does not affect the listed
 paths) and disable the CUDA op builds, which CPU tensors never use:
 
-    mkdir -p /tmp/ref /tmp/wref /tmp/lref
-    git --git-dir /work/.mirror/NVlabs+denoising-diffusion-gan/repo archive HEAD score_sde EMA.py train_ddgan.py | tar x -C /tmp/ref
-    git --git-dir /work/.mirror/VinAIResearch+WaveDiff/repo archive HEAD score_sde DWT_IDWT | tar x -C /tmp/wref
-    git --git-dir /work/.mirror/thanhluantrinh+LDDGAN/repo archive HEAD ldm taming/modules/vqvae | tar x -C /tmp/lref
-    for d in /tmp/ref /tmp/wref; do
+    mkdir -p ref wref lref
+    git -C <clone of NVlabs/denoising-diffusion-gan> archive HEAD score_sde EMA.py train_ddgan.py | tar x -C ref
+    git -C <clone of VinAIResearch/WaveDiff> archive HEAD score_sde DWT_IDWT | tar x -C wref
+    git -C <clone of thanhluantrinh/LDDGAN> archive HEAD ldm taming/modules/vqvae | tar x -C lref
+    for d in ref wref; do
       sed -i 's/^upfirdn2d_op = load(/upfirdn2d_op = None and load(/' $d/score_sde/op/upfirdn2d.py
       sed -i 's/^fused = load(/fused = None and load(/' $d/score_sde/op/fused_act.py
     done
-    /usr/bin/python3 make_official_fixtures.py /tmp/ref /tmp/wref /tmp/lref
+    /usr/bin/python3 make_official_fixtures.py ref wref lref
 
 Stand-ins for the missing packages, none of which changes a number:
   * shims/einops.py (this folder): a general `rearrange` (reshape, permute, reshape) for the patterns used here;
@@ -510,7 +510,7 @@ def quantisable_latent(model, gen):
 # ----------------------------------------------------------------------------------------------- main
 
 def main():
-    roots = (sys.argv[1:] + ['/tmp/ref', '/tmp/wref', '/tmp/lref'][len(sys.argv) - 1:])[:3]
+    roots = (sys.argv[1:] + ['ref', 'wref', 'lref'][len(sys.argv) - 1:])[:3]
     torch.set_num_threads(1)
     install_stubs()
     with tempfile.TemporaryDirectory() as tmp:

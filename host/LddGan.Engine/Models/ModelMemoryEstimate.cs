@@ -1,11 +1,12 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
 using LddGan.Engine.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LddGan.Engine.Sessions;
+namespace LddGan.Engine.Models;
 
 /// <summary>
 /// A lower bound on the memory a recipe's networks take, found before any real allocation: the generator and the

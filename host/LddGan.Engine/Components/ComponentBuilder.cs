@@ -1,22 +1,20 @@
 using LddGan.Abstractions;
-using LddGan.Engine.Components;
 using LddGan.Engine.Recipes;
 
-namespace LddGan.Engine.Sessions;
+namespace LddGan.Engine.Components;
 
 /// <summary>
-/// Builds components named in a recipe through the catalog, with a clear error when the type is wrong. Factories can ask
-/// the context's <see cref="ComponentContext.Services"/> for the catalog.
+/// Builds components named in a recipe through the catalog, with a clear error when the type is wrong. A factory gets
+/// narrow loaders in its context (<see cref="ComponentContext.Autoencoders"/>), never the host itself.
 /// </summary>
-public sealed class ComponentBuilder(ComponentCatalog catalog) : IServiceProvider
+public sealed class ComponentBuilder(ComponentCatalog catalog)
 {
-    public object? GetService(Type serviceType) => serviceType == typeof(ComponentCatalog) ? catalog : null;
 
     public T Build<T>(ComponentSpec spec, ComponentContext context) where T : class
     {
         var registration = catalog.Resolve(spec.Kind, spec.Type);
         object built;
-        try { built = registration.Factory.Create(spec.Options, context with { Services = this }); }
+        try { built = registration.Factory.Create(spec.Options, context with { Autoencoders = new TrainedAutoencoderLoader(catalog) }); }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FileNotFoundException)
         {
             throw new ComponentResolutionException(

@@ -3,7 +3,7 @@ using LddGan.Engine.Diffusion;
 using LddGan.Engine.Imaging;
 using static TorchSharp.torch;
 
-namespace LddGan.Engine.Sessions;
+namespace LddGan.Engine.Models;
 
 /// <summary>Generates samples with the reverse process, decodes them to data space, and writes them as a picture.</summary>
 public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace latentSpace, SampleShape latentShape, Device device)
