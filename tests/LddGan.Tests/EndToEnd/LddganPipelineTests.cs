@@ -100,7 +100,7 @@ public sealed class LddganPipelineTests
         threads = 1
         """;
 
-    [Test]
+    [Test, Category(TestTiers.Slow)]
     public void AResumedAutoencoderRunEndsWithTheSameWeightsAsAnUninterruptedOne()
     {
         // 64 images / batch 16 = 4 steps per epoch; 2 epochs; the split run stops mid-epoch 2, after the discriminator joined.
@@ -128,7 +128,7 @@ public sealed class LddganPipelineTests
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "split", "metrics.jsonl")), Has.Length.EqualTo(8), "6 steps, then 2 more after the resume");
     }
 
-    [Test]
+    [Test, Category(TestTiers.Slow)]
     public void AutoencoderThenDiffusionGanInItsLatentSpace()
     {
         // Stage 1: the autoencoder.

@@ -21,7 +21,7 @@ namespace LddGan.Tests.EndToEnd;
 [Category("EndToEnd")]
 public sealed class TwentyFiveGaussiansTests
 {
-    [Test]
+    [Test, Category(TestTiers.Slow)]
     public void ShortCpuTrainingCoversTheModes()
     {
         var catalog = ComponentCatalog.WithBuiltIns();

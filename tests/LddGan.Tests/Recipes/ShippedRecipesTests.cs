@@ -64,7 +64,7 @@ public sealed class ShippedRecipesTests
         finally { Directory.Delete(Path.GetDirectoryName(script)!, recursive: true); }
     }
 
-    [Test]
+    [Test, Category(TestTiers.Slow)]
     public void EveryScriptCompiles()
     {
         var host = new ScriptHost();
