@@ -3,7 +3,6 @@
 // parameters (generator; for LDDGAN also the decoder it samples through), and one grid per model at the same seed.
 //   lddgan run recipes/compare-models.csx -- --ddgan=runs/ddgan-fashion-mnist --wddgan=runs/wddgan-fashion-mnist-wavelet \
 //       --lddgan=recipes/pretrained/lddgan-fashion-mnist.ckpt --repeats=7 --out=docs/images
-using LddGan.Engine.Latent;
 
 int repeats = Argument("repeats", 7);
 string outDir = Argument("out", "runs/compare-models");
@@ -27,7 +26,7 @@ foreach (var (label, path) in new[] { ("DDGAN", Argument("ddgan", "runs/ddgan-fa
         times.Add(clock.Elapsed.TotalSeconds);
     }
     long generator = model.Generator.parameters().Sum(p => p.numel());
-    long decoder = model.LatentSpace is AutoencoderSpace ae ? Count(ae.Autoencoder.named_parameters(), "decoder.", "post_quant_conv.") : 0;
+    long decoder = model.LatentSpace is IAutoencoderLatentSpace ae ? Count(ae.Autoencoder.named_parameters(), "decoder.", "post_quant_conv.") : 0;
     SaveGrid(model.Sample(64, seed: 7, batchSize: 64), Path.Combine(outDir, $"{label.ToLowerInvariant()}-fashion-mnist-compare.png"));
     rows.Add($"| {label} | {model.Recipe.Latent.Type} | {model.NumTimesteps} | {generator:N0} | {(decoder > 0 ? decoder.ToString("N0") : "—")} | {generator + decoder:N0} | " +
              $"{Median(times):F3} s | {model.Meta.GlobalStep:N0} |");

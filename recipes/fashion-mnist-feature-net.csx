@@ -1,11 +1,11 @@
-// Trains the project's own Fashion-MNIST feature network (a small CNN classifier, LddGan.Engine.Evaluation.FeatureNet)
+// Trains the project's own Fashion-MNIST feature network (a small CNN classifier, LddGan.Evaluation.FeatureNet)
 // and reports its test accuracy. Pretrained ImageNet networks (VGG for LPIPS, Inception for FID) cannot be downloaded
 // here; this network stands in for them: the autoencoder's perceptual term ([perceptual] type = "feature-distance")
 // and the "FID-FMNIST" features use it. The weights it writes ship in recipes/pretrained/.
 //   lddgan run recipes/fashion-mnist-feature-net.csx -- --epochs=6 --out=recipes/pretrained/fashion-mnist-feature-net.bin
 // Adam at 1e-3 with a cosine decay to 1e-5 over the run (3 epochs at a constant 1e-3 reached 89.96 %, below the 90 % bar).
 using LddGan.Engine.Data;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 
 int epochs = Argument("epochs", 6);
 int batchSize = Argument("batch", 128);

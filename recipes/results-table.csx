@@ -3,8 +3,8 @@
 // network) and benchmarked (sampling time per 100 images: median after warm-up, all in this one process; NFE; parameters;
 // FLOPs per sample; peak memory), and the table is written as Markdown.
 //   lddgan run recipes/results-table.csx -- --n=10000 --repeats=7 --out=docs/results.md
-using LddGan.Engine.Benchmarks;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation.Benchmarks;
+using LddGan.Evaluation;
 
 int n = Argument("n", 10000);
 int repeats = Argument("repeats", 7);

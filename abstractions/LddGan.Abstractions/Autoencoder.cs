@@ -73,3 +73,17 @@ public interface ITrainedAutoencoderLoader
     /// <param name="dataShape">The run's data shape: an autoencoder trained on data of another shape is refused.</param>
     TrainedAutoencoder Load(string checkpoint, SampleShape dataShape);
 }
+
+/// <summary>
+/// A latent space made of a trained autoencoder (LDDGAN's): sampling decodes through <see cref="Autoencoder"/>, so the
+/// host counts its parameters and FLOPs with G's and exports it with the checkpoint (since abstractions 1.3).
+/// </summary>
+public interface IAutoencoderLatentSpace : ILatentSpace
+{
+    /// <summary>The frozen autoencoder whose latents the generator models.</summary>
+    Autoencoder Autoencoder { get; }
+    /// <summary>Latents are divided by this before the diffusion GAN sees them, multiplied back before decoding.</summary>
+    double ScaleFactor { get; }
+    /// <summary>The checkpoint the autoencoder was read from.</summary>
+    string CheckpointPath { get; }
+}

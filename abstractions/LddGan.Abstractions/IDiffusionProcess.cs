@@ -19,3 +19,13 @@ public interface IDiffusionProcess : IDisposable
 
     void MoveTo(Device device);
 }
+
+/// <summary>
+/// Options of a diffusion process: they fix T, so the host knows it from the recipe before anything is built and one
+/// <see cref="ComponentContext"/> carries it to every factory (since abstractions 1.3; a process's options must implement it).
+/// </summary>
+public interface IDiffusionProcessOptions
+{
+    /// <summary>Number of diffusion steps T (recipe key <c>num_timesteps</c>).</summary>
+    int NumTimesteps { get; }
+}

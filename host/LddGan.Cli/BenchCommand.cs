@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using LddGan.Engine.Benchmarks;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation.Benchmarks;
+using LddGan.Evaluation;
 using Spectre.Console;
 
 namespace LddGan.Cli;

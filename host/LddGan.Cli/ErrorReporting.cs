@@ -29,8 +29,8 @@ public static class ErrorReporting
         catch (ComponentResolutionException e) { return Fail("component", e.Message); }
         catch (LddGan.Engine.Plugins.PluginLoadException e) { return Fail("plugin", e.Message); }
         catch (CheckpointException e) { return Fail("checkpoint", e.Message); }
-        catch (LddGan.Engine.Interop.ImportException e) { return Fail("import", e.Message); }
-        catch (LddGan.Engine.Interop.InteropException e) { return Fail("checkpoint", e.Message); }
+        catch (LddGan.Interop.ImportException e) { return Fail("import", e.Message); }
+        catch (LddGan.Interop.InteropException e) { return Fail("checkpoint", e.Message); }
         catch (DatasetException e) { return Fail("data", e.Message); }
         catch (RunSetupException e) { return Fail("run", e.Message); }
         catch (LddGan.Engine.Runtime.DeviceUnavailableException e) { return Fail("device", e.Message); }
@@ -42,7 +42,7 @@ public static class ErrorReporting
                                   $"{LddGan.Engine.Runtime.MachineMemory.Format(available)}. Lower the sizes in the recipe (nf, ch_mult, ngf, batch_size, image_size) " +
                                   "or use a machine with more memory.");
         }
-        catch (LddGan.Engine.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
+        catch (LddGan.Evaluation.EvaluationException e) { return Fail("evaluation", e.Message); }
         // A file the user named that cannot be read or written (a full disk, a missing folder, no permission).
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using Spectre.Console;
 
 namespace LddGan.Cli;

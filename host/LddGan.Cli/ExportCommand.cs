@@ -1,10 +1,11 @@
 using System.CommandLine;
+using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
-using LddGan.Engine.Latent;
 using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using Spectre.Console;
+using Tomlyn.Model;
 
 namespace LddGan.Cli;
 
@@ -26,7 +27,7 @@ public static class ExportCommand
         var command = new Command("export", "Write a small release copy of a checkpoint: recipe and sampling weights only (-o NAME.safetensors: the generator's state dict as safetensors, for exchange).") { source, output, autoencoder };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
-            string path = DiffusionGanModel.ResolveCheckpointPath(parse.GetRequiredValue(source));
+            string path = CheckpointFile.ResolvePath(parse.GetRequiredValue(source));
             string destination = parse.GetRequiredValue(output).FullName;
             UsageException.RequireWritableFolderFor(destination, "--output");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], null);
@@ -40,17 +41,21 @@ public static class ExportCommand
             else
             {
                 modules = ["generator_ema", "generator"];
-                var recipe = new RecipeLoader(host.Catalog).Parse(recipeToml, $"{path}!{CheckpointFile.RecipeEntry}");
-                if (recipe.Latent.Options is AutoencoderSpaceOptions latent)
+                var document = RecipeDocument.Parse(recipeToml, $"{path}!{CheckpointFile.RecipeEntry}");
+                using (var model = DiffusionGanModel.Load(path, host.Catalog))
                 {
-                    string? target = parse.GetValue(autoencoder);
-                    if (target is null)
-                        throw new UsageException("this run samples through an autoencoder: pass --autoencoder <its exported .ckpt> so the copy can find it");
-                    // The scale factor actually used (0 means "stored in the autoencoder checkpoint"), written out.
-                    using var session = DiffusionGanModel.Load(path, host.Catalog);
-                    double scale = ((AutoencoderSpace)session.LatentSpace).ScaleFactor;
-                    recipe = recipe with { Latent = recipe.Latent with { Options = latent with { Checkpoint = target, ScaleFactor = scale } } };
+                    if (model.LatentSpace is IAutoencoderLatentSpace latent)
+                    {
+                        string? target = parse.GetValue(autoencoder);
+                        if (target is null)
+                            throw new UsageException("this run samples through an autoencoder: pass --autoencoder <its exported .ckpt> so the copy can find it");
+                        // The scale factor actually used (0 means "stored in the autoencoder checkpoint"), written out.
+                        var section = (TomlTable)document.Root["latent"];
+                        section["checkpoint"] = target;
+                        section["scale_factor"] = latent.ScaleFactor;
+                    }
                 }
+                var recipe = new RecipeLoader(host.Catalog).Bind(document);
                 // Only the sampling generator is kept: the EMA weights when the run has them.
                 using (var reader = CheckpointFile.Open(path)) if (reader.HasModule("generator_ema")) modules = ["generator_ema"];
                 recipeToml = recipe.ToToml($"Release copy of run '{recipe.Name}' (lddgan export): sampling weights only.");
@@ -69,7 +74,7 @@ public static class ExportCommand
         if (modules.Contains("autoencoder"))
             throw new ArgumentException("safetensors export covers generators; export an autoencoder as a .ckpt release copy");
         using var session = DiffusionGanModel.Load(path, host.Catalog);
-        var (module, count) = LddGan.Engine.Interop.SafetensorsExport.Write(session, destination, recipeToml);
+        var (module, count) = LddGan.Interop.SafetensorsExport.Write(session, destination, recipeToml);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(destination)}[/] ({new FileInfo(destination).Length / 1024.0 / 1024.0:F2} MB; {count} tensors of '{module}'; the recipe is in the metadata)");
         return ErrorReporting.Ok;
     }

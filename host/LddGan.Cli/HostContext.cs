@@ -1,4 +1,5 @@
 using LddGan.Engine.Components;
+using LddGan.Evaluation;
 using LddGan.Engine.Plugins;
 using LddGan.Engine.Recipes;
 using Spectre.Console;
@@ -12,10 +13,10 @@ namespace LddGan.Cli;
 /// </summary>
 public sealed class HostContext : IDisposable
 {
-    public HostContext(IEnumerable<string> extraPluginFolders, string? recipePath = null, bool reportProblems = true)
+    public HostContext(IEnumerable<string> extraPluginFolders, RecipeDocument? recipe = null, bool reportProblems = true)
     {
-        var recipeFolders = recipePath is null ? [] : RecipeLoader.ReadPluginFolders(recipePath);
-        Manager = new PluginManager(PluginManager.DefaultFolders().Concat(extraPluginFolders).Concat(recipeFolders));
+        var recipeFolders = recipe?.PluginFolders ?? [];
+        Manager = new PluginManager(PluginManager.DefaultFolders().Concat(extraPluginFolders).Concat(recipeFolders), BuiltInComponents.Assemblies);
         var problems = Manager.LoadAll();
         if (reportProblems) Warn(problems);
     }
@@ -32,9 +33,9 @@ public sealed class HostContext : IDisposable
     }
 
     /// <summary>The recipe a sample/eval argument points at: a run directory's resolved recipe, else nothing.</summary>
-    public static string? RecipeOfRun(string checkpointOrRun) =>
+    public static RecipeDocument? RecipeOfRun(string checkpointOrRun) =>
         Directory.Exists(checkpointOrRun) && File.Exists(Path.Combine(checkpointOrRun, "recipe.resolved.toml"))
-            ? Path.Combine(checkpointOrRun, "recipe.resolved.toml")
+            ? RecipeDocument.Read(Path.Combine(checkpointOrRun, "recipe.resolved.toml"))
             : null;
 
     public void Dispose() => Manager.Dispose();

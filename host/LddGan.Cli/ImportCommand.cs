@@ -1,6 +1,6 @@
 using System.CommandLine;
 using LddGan.Abstractions;
-using LddGan.Engine.Interop;
+using LddGan.Interop;
 using Spectre.Console;
 
 namespace LddGan.Cli;

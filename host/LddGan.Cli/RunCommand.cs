@@ -21,7 +21,8 @@ public static class RunCommand
         {
             var file = parse.GetRequiredValue(recipe);
             if (!file.Exists) throw new RecipeException($"{file.FullName}: error: recipe file not found.");
-            using var host = new HostContext(parse.GetValue(plugins) ?? [], file.Extension == ".toml" ? file.FullName : null);
+            var document = file.Extension == ".toml" ? RecipeDocument.Read(file.FullName) : null;
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], document);
             switch (file.Extension.ToLowerInvariant())
             {
                 case ".csx":
@@ -31,7 +32,7 @@ public static class RunCommand
                     if (result is not null) Console.WriteLine(result);
                     return ErrorReporting.Ok;
                 case ".toml":
-                    var loaded = new RecipeLoader(host.Catalog).LoadFile(file.FullName);
+                    var loaded = new RecipeLoader(host.Catalog).Bind(document!);
                     using (var session = new TrainingSession(loaded, host.Catalog, host.Plugins,
                                new TrainingSessionOptions { RunDirectory = parse.GetValue(output) },
                                new SpectreTrainingObserver(null, Math.Max(loaded.Train.LogEvery, 1))))

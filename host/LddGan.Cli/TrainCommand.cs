@@ -20,16 +20,17 @@ public static class TrainCommand
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             string path = parse.GetRequiredValue(recipe).FullName;
-            using var host = new HostContext(parse.GetValue(plugins) ?? [], path);
+            var document = RecipeDocument.Read(path);   // read once: plugin folders, kind, then the binding
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], document);
             var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };
             long? steps = parse.GetValue(maxSteps);
             UsageException.RequirePositive(steps, "--max-steps");
             if (options.RunDirectory is { } runDirectory) UsageException.RequireCreatableFolder(runDirectory, "--output");
 
-            if (RecipeLoader.IsAutoencoderRecipe(path))
+            if (document.IsAutoencoder)
             {
                 // A first-stage recipe ([autoencoder] section): train the autoencoder (LDDGAN's first stage).
-                var loaded = new AutoencoderRecipeLoader(host.Catalog).LoadFile(path);
+                var loaded = new AutoencoderRecipeLoader(host.Catalog).Bind(document);
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
                 WithObserver(loaded.Train.LogEvery, observer =>
                 {
@@ -39,7 +40,7 @@ public static class TrainCommand
             }
             else
             {
-                var loaded = new RecipeLoader(host.Catalog).LoadFile(path);
+                var loaded = new RecipeLoader(host.Catalog).Bind(document);
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
                 WithObserver(loaded.Train.LogEvery, observer =>
                 {

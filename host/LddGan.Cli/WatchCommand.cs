@@ -30,7 +30,7 @@ public static class WatchCommand
             string recipePath = parse.GetRequiredValue(recipe).FullName;
             UsageException.RequirePositive(parse.GetValue(maxSteps), "--max-steps");
             UsageException.RequireCreatableFolder(parse.GetValue(output)!, "--output");
-            using var host = new HostContext(parse.GetValue(plugins) ?? [], recipePath);
+            using var host = new HostContext(parse.GetValue(plugins) ?? [], RecipeDocument.Read(recipePath));
             var watch = new Watcher(host.Manager, recipePath, parse.GetValue(maxSteps), Path.GetFullPath(parse.GetValue(output)!),
                                     parse.GetValue(interval), parse.GetValue(maxRuns));
             watch.Run(signals.Token);

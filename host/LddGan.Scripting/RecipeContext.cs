@@ -191,8 +191,8 @@ public class RecipeContext
         // Seed module initialisation from the recipe, as a training session does, so the loop is reproducible.
         TorchSharp.torch.manual_seed(recipe.Seed);
         TorchSharp.torch.cuda.manual_seed_all(recipe.Seed);
-        var builder = new ComponentBuilder(Catalog);
-        dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, device));
+        var builder = DiffusionGanModel.ComponentBuilderFor(Catalog);
+        dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, device));
         return DiffusionGanModel.Build(builder, recipe, dataset.Shape, device, ModelUse.Training);
     }
 

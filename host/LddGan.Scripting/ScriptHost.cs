@@ -63,7 +63,8 @@ public sealed partial class ScriptHost
         RejectNugetReferences(path, code);
         string directory = Path.GetDirectoryName(path)!;
         var options = ScriptOptions.Default
-            .WithReferences(typeof(RecipeContext).Assembly, typeof(ComponentCatalog).Assembly, typeof(IComponentFactory).Assembly,
+            .WithReferences(typeof(RecipeContext).Assembly, typeof(ComponentCatalog).Assembly, typeof(LddGan.Evaluation.BuiltInComponents).Assembly, typeof(LddGan.Interop.SafetensorsFile).Assembly,
+                            typeof(IComponentFactory).Assembly,
                             typeof(torch).Assembly, typeof(Enumerable).Assembly, typeof(Console).Assembly)
             .WithImports(Imports)
             .WithSourceResolver(new SourceFileResolver([directory], directory))

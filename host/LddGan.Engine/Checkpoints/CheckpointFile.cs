@@ -56,6 +56,10 @@ public static class CheckpointFile
     /// <summary>The file name of a run's latest checkpoint, in its checkpoints/ folder.</summary>
     public const string LatestName = "latest.ckpt";
 
+    /// <summary>A checkpoint path as given, or a run directory's latest checkpoint.</summary>
+    public static string ResolvePath(string pathOrRun) =>
+        Directory.Exists(pathOrRun) ? Path.Combine(pathOrRun, "checkpoints", LatestName) : pathOrRun;
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes a checkpoint atomically. <paramref name="modules"/>, <paramref name="optimizers"/> and <paramref name="generators"/> are named entries.</summary>

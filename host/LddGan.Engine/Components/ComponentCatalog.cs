@@ -7,7 +7,8 @@ namespace LddGan.Engine.Components;
 public sealed class ComponentResolutionException(string message) : Exception(message);
 
 /// <summary>
-/// The factories the host can build components from, by kind and name. Built-in components come from the engine;
+/// The factories the host can build components from, by kind and name. Built-in components come from the engine and
+/// the host assemblies its composition root names (Evaluation's perceptual losses);
 /// plugins add theirs. A name clash is an error that names both sources.
 /// </summary>
 public sealed class ComponentCatalog
@@ -25,12 +26,16 @@ public sealed class ComponentCatalog
     }
 
     /// <summary>A catalog with the engine's built-in components (datasets, pixel space, diffusion process, loss schedules).</summary>
-    public static ComponentCatalog WithBuiltIns()
+    public static ComponentCatalog WithBuiltIns(params IEnumerable<Assembly> more)
     {
         var catalog = new ComponentCatalog();
-        catalog.RegisterAssembly(typeof(ComponentCatalog).Assembly, "built-in");
+        foreach (var assembly in BuiltInAssemblies(more)) catalog.RegisterAssembly(assembly, "built-in");
         return catalog;
     }
+
+    /// <summary>The engine's assembly, then <paramref name="more"/> host assemblies that declare components (each once).</summary>
+    public static IReadOnlyList<Assembly> BuiltInAssemblies(IEnumerable<Assembly>? more) =>
+        new[] { typeof(ComponentCatalog).Assembly }.Concat(more ?? []).Distinct().ToList();
 
     /// <summary>Registers every non-abstract <see cref="IComponentFactory"/> in <paramref name="assembly"/> marked with <see cref="ComponentAttribute"/>.</summary>
     public IReadOnlyList<ComponentRegistration> RegisterAssembly(Assembly assembly, string source)

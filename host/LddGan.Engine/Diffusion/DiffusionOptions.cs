@@ -7,7 +7,7 @@ namespace LddGan.Engine.Diffusion;
 /// Options of the DDGAN forward process (recipe table <c>[diffusion]</c>, type <c>vp</c>); the official flags
 /// <c>--num_timesteps</c>, <c>--beta_min</c>, <c>--beta_max</c>, <c>--use_geometric</c> with their defaults.
 /// </summary>
-public sealed record DiffusionOptions : IValidatableOptions
+public sealed record DiffusionOptions : IValidatableOptions, IDiffusionProcessOptions
 {
     public const int MaxTimesteps = 1000;
 

@@ -1,7 +1,7 @@
 namespace LddGan.Engine.Imaging;
 
 /// <summary>Writes a file through a temporary sibling and a rename, so readers never see a half-written file.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

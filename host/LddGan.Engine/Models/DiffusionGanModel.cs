@@ -62,6 +62,9 @@ public sealed class DiffusionGanModel : IDisposable
     /// <summary>The generator that samples: the EMA copy during training, G otherwise (which holds EMA weights after <see cref="Load"/>).</summary>
     public Denoiser SamplingGenerator => GeneratorEma ?? Generator;
 
+    /// <summary>A builder for a model's components: a latent space may load a trained autoencoder through it.</summary>
+    public static ComponentBuilder ComponentBuilderFor(ComponentCatalog catalog) => new(catalog, new TrainedAutoencoderLoader(catalog));
+
     /// <summary>
     /// Builds the recipe's model around a dataset of <paramref name="dataShape"/>. The networks are first sized on the
     /// meta device: a recipe they cannot fit in memory is refused before anything is allocated. The order of
@@ -73,13 +76,15 @@ public sealed class DiffusionGanModel : IDisposable
         ArgumentNullException.ThrowIfNull(recipe);
         bool training = use == ModelUse.Training;
         bool withEma = training && recipe.Train.EmaDecay > 0;
-        // The latent space and the process do not depend on T; they are built first and fix the context the networks get.
-        var preliminary = new ComponentContext(dataShape, dataShape, 0, device);
-        var latent = builder.Build<ILatentSpace>(recipe.Latent, preliminary);
+        // One context carries T (fixed by the recipe) to every factory; the latent space, built first, fixes the latent shape.
+        var context = new ComponentContext(dataShape, dataShape, recipe.NumTimesteps, device);
+        var latent = builder.Build<ILatentSpace>(recipe.Latent, context);
         latent.MoveTo(device);
-        var process = builder.Build<IDiffusionProcess>(recipe.Diffusion, preliminary);
+        context = context with { LatentShape = latent.LatentShape(dataShape) };
+        var process = builder.Build<IDiffusionProcess>(recipe.Diffusion, context);
         process.MoveTo(device);
-        var context = new ComponentContext(dataShape, latent.LatentShape(dataShape), process.NumTimesteps, device);
+        if (process.NumTimesteps != context.NumTimesteps)
+            throw new InvalidOperationException($"[diffusion] type \"{recipe.Diffusion.Type}\" built a process with T = {process.NumTimesteps}, but its options say {context.NumTimesteps}.");
         ModelMemoryEstimate.CheckFits(builder, recipe, context, withEma, forTraining: training);
         var generator = builder.Build<Denoiser>(recipe.Generator, context);
         var generatorEma = withEma ? builder.Build<Denoiser>(recipe.Generator, context) : null;
@@ -88,10 +93,6 @@ public sealed class DiffusionGanModel : IDisposable
         return new DiffusionGanModel(recipe, dataShape, device, latent, process, generator, generatorEma, discriminator, loss);
     }
 
-    /// <summary>A .ckpt file, or a run directory (then its checkpoints/latest.ckpt).</summary>
-    public static string ResolveCheckpointPath(string pathOrRun) =>
-        Directory.Exists(pathOrRun) ? Path.Combine(pathOrRun, "checkpoints", CheckpointFile.LatestName) : pathOrRun;
-
     /// <summary>
     /// Loads a checkpoint (or a run directory's latest) for sampling: its recipe rebuilds the model (no dataset needed)
     /// and G gets the EMA weights when the checkpoint has them, as the official releases sample.
@@ -99,11 +100,11 @@ public sealed class DiffusionGanModel : IDisposable
     public static DiffusionGanModel Load(string checkpointOrRun, ComponentCatalog catalog, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        string path = ResolveCheckpointPath(checkpointOrRun);
+        string path = CheckpointFile.ResolvePath(checkpointOrRun);
         using var reader = CheckpointFile.Open(path);
         var recipe = ReadRecipe(reader, path, catalog);
         var torchDevice = DeviceSelection.Resolve(device ?? recipe.Device, recipe.Runtime);
-        var model = Build(new ComponentBuilder(catalog), recipe, reader.Meta.DataShape, torchDevice, ModelUse.Sampling);
+        var model = Build(ComponentBuilderFor(catalog), recipe, reader.Meta.DataShape, torchDevice, ModelUse.Sampling);
         model.CheckpointPath = path;
         model.Meta = reader.Meta;
         model.UsesEma = reader.HasModule("generator_ema");

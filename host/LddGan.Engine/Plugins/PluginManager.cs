@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using LddGan.Engine.Components;
 
@@ -41,11 +42,17 @@ public sealed class PluginManager : IDisposable
     private ComponentCatalog _catalog;
     private bool _disposed;
 
-    public PluginManager(IEnumerable<string> folders, IPluginLoadContextFactory? contexts = null)
+    /// <param name="folders">Where plugins are looked for.</param>
+    /// <param name="builtIns">
+    /// The host's own component assemblies besides the engine's (the composition root names them, e.g. Evaluation's
+    /// perceptual losses); the engine's are always in.
+    /// </param>
+    /// <param name="contexts">How plugin assemblies are loaded (tests substitute it).</param>
+    public PluginManager(IEnumerable<string> folders, IEnumerable<Assembly>? builtIns = null, IPluginLoadContextFactory? contexts = null)
     {
         Folders = folders.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
         _contexts = contexts ?? new McMasterPluginLoadContextFactory();
-        _builtIns = ComponentCatalog.Scan(typeof(ComponentCatalog).Assembly, "built-in");
+        _builtIns = ComponentCatalog.BuiltInAssemblies(builtIns).SelectMany(a => ComponentCatalog.Scan(a, "built-in")).ToList();
         _catalog = Compose([]);
     }
 

@@ -1,6 +1,7 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Training;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Recipes;
 
@@ -51,15 +52,16 @@ public sealed class AutoencoderRecipeLoader(ComponentCatalog catalog)
 
     private static readonly string[] PlainSections = ["train", "output", "runtime"];
 
-    public AutoencoderRecipe LoadFile(string path)
-    {
-        if (!File.Exists(path)) throw new RecipeException($"{path}: error: recipe file not found.");
-        return Parse(File.ReadAllText(path), Path.GetFullPath(path));
-    }
+    /// <summary>Reads and binds the recipe file at <paramref name="path"/>.</summary>
+    public AutoencoderRecipe LoadFile(string path) => Bind(RecipeDocument.Read(path));
 
-    public AutoencoderRecipe Parse(string text, string sourceName)
+    /// <summary>Parses and binds recipe text; <paramref name="sourceName"/> names it in errors.</summary>
+    public AutoencoderRecipe Parse(string text, string sourceName) => Bind(RecipeDocument.Parse(text, sourceName));
+
+    /// <summary>Binds a recipe already read (the host read it once for its plugin folders and kind).</summary>
+    public AutoencoderRecipe Bind(RecipeDocument document)
     {
-        var doc = RecipeDocument.Open(text, sourceName, ComponentSections.Select(s => s.Section).Concat(PlainSections).ToList());
+        var doc = new RecipeBinder(document, ComponentSections.Select(s => s.Section).Concat(PlainSections).ToList());
         var (name, seed, device, pluginFolders) = doc.Header();
         var specs = new Dictionary<string, ComponentSpec>();
         foreach (var section in ComponentSections)
@@ -72,7 +74,7 @@ public sealed class AutoencoderRecipeLoader(ComponentCatalog catalog)
         {
             Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Autoencoder = specs["autoencoder"], ImageDiscriminator = specs["image_discriminator"],
-            Perceptual = specs["perceptual"], Train = train, Output = output, Runtime = runtime, SourcePath = sourceName,
+            Perceptual = specs["perceptual"], Train = train, Output = output, Runtime = runtime, SourcePath = document.SourceName,
         };
     }
 }

@@ -1,10 +1,10 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Training;
+using LddGan.Engine.Runtime;
+using LddGan.Engine.Components;
 
 namespace LddGan.Engine.Recipes;
 
-/// <summary>A component chosen by name, with its options record.</summary>
-public sealed record ComponentSpec(ComponentKind Kind, string Type, object Options);
 
 /// <summary>
 /// A complete, resolved run description: every component with all of its options, training, sampling, output, seed.
@@ -30,6 +30,9 @@ public sealed record Recipe
     public RuntimeOptions Runtime { get; init; } = new();
     /// <summary>Where the recipe was read from (not serialised).</summary>
     public string? SourcePath { get; init; }
+
+    /// <summary>T, the number of diffusion steps, as the [diffusion] options fix it (the loader checks they declare it).</summary>
+    public int NumTimesteps => ((IDiffusionProcessOptions)Diffusion.Options).NumTimesteps;
 
     /// <summary>The run directory this recipe writes to.</summary>
     public string RunDirectory => string.IsNullOrEmpty(Output.Dir) ? Path.Combine("runs", Name) : Output.Dir;

@@ -1,7 +1,7 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Training;
-using Tomlyn.Model;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Recipes;
 
@@ -23,20 +23,23 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
 
     private static readonly string[] PlainSections = ["train", "sample", "output", "runtime"];
 
-    public Recipe LoadFile(string path)
-    {
-        if (!File.Exists(path))
-            throw new RecipeException($"{path}: error: recipe file not found.");
-        return Parse(File.ReadAllText(path), Path.GetFullPath(path));
-    }
+    /// <summary>Reads and binds the recipe file at <paramref name="path"/>.</summary>
+    public Recipe LoadFile(string path) => Bind(RecipeDocument.Read(path));
 
-    public Recipe Parse(string text, string sourceName)
+    /// <summary>Parses and binds recipe text; <paramref name="sourceName"/> names it in errors.</summary>
+    public Recipe Parse(string text, string sourceName) => Bind(RecipeDocument.Parse(text, sourceName));
+
+    /// <summary>Binds a recipe already read (the host read it once for its plugin folders and kind).</summary>
+    public Recipe Bind(RecipeDocument document)
     {
-        var doc = RecipeDocument.Open(text, sourceName, ComponentSections.Select(s => s.Section).Concat(PlainSections).ToList());
+        var doc = new RecipeBinder(document, ComponentSections.Select(s => s.Section).Concat(PlainSections).ToList());
         var (name, seed, device, pluginFolders) = doc.Header();
         var specs = new Dictionary<string, ComponentSpec>();
         foreach (var section in ComponentSections)
             if (doc.Component(catalog, section) is { } spec) specs[section.Section] = spec;
+        if (specs.TryGetValue("diffusion", out var diffusion) && diffusion.Options is not IDiffusionProcessOptions)
+            doc.Error("diffusion.type", $"[diffusion] type \"{diffusion.Type}\": its options record ({diffusion.Options.GetType().Name}) does not " +
+                                        "implement IDiffusionProcessOptions, so T is unknown; the process's plugin must be rebuilt against abstractions 1.3 or later.");
         var train = doc.Plain<TrainingOptions>("train");
         var sample = doc.Plain<SamplingOptions>("sample");
         var output = doc.Plain<OutputOptions>("output");
@@ -47,32 +50,7 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
             Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Latent = specs["latent"], Diffusion = specs["diffusion"],
             Generator = specs["generator"], Discriminator = specs["discriminator"], Loss = specs["loss"],
-            Train = train, Sample = sample, Output = output, Runtime = runtime, SourcePath = sourceName,
+            Train = train, Sample = sample, Output = output, Runtime = runtime, SourcePath = document.SourceName,
         };
-    }
-
-    /// <summary>
-    /// The recipe's <c>plugin_folders</c> (paths relative to the recipe's folder), read before the components are
-    /// resolved: the host must load those plugins first. A missing file or key gives an empty list.
-    /// </summary>
-    public static IReadOnlyList<string> ReadPluginFolders(string path)
-    {
-        if (!File.Exists(path)) return [];
-        string full = Path.GetFullPath(path);
-        TomlTable root;
-        try { root = RecipeDocument.ParseToml(File.ReadAllText(full), full); }
-        catch (RecipeException) { return []; }   // the full load reports syntax errors with positions
-        var errors = new List<string>();
-        var folders = RecipeDocument.PluginFoldersOf(root, full, (key, message) => errors.Add($"{full}: error: {message}"));
-        if (errors.Count > 0) throw new RecipeException(errors);
-        return folders;
-    }
-
-    /// <summary>Whether the TOML file is an autoencoder recipe (it has an <c>[autoencoder]</c> section) rather than a diffusion-GAN one.</summary>
-    public static bool IsAutoencoderRecipe(string path)
-    {
-        if (!File.Exists(path)) return false;
-        try { return RecipeDocument.ParseToml(File.ReadAllText(path), path).ContainsKey("autoencoder"); }
-        catch (RecipeException) { return false; }   // the full load reports syntax errors with positions
     }
 }

@@ -4,6 +4,7 @@ using System.Xml.Linq;
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
 using LddGan.Engine.Training;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Recipes;
 

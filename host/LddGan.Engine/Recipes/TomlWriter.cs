@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using LddGan.Engine.Components;
 
 namespace LddGan.Engine.Recipes;
 

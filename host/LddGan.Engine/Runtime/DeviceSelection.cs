@@ -1,4 +1,3 @@
-using LddGan.Engine.Recipes;
 using TorchSharp;
 
 namespace LddGan.Engine.Runtime;

@@ -61,8 +61,8 @@ public sealed class TrainingSession : IDisposable
         _device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
         _rng = new RandomStreams(recipe.Seed);
 
-        var builder = new ComponentBuilder(catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
+        var builder = DiffusionGanModel.ComponentBuilderFor(catalog);
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _device));
         _dataShape = dataset.Shape;
         _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _device, ModelUse.Training);
         _components = _model.ForTraining(dataset);

@@ -1,7 +1,6 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
-using LddGan.Engine.Latent;
 using LddGan.Engine.Models;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
@@ -26,7 +25,7 @@ public sealed class LddganPipelineTests
     public void SetUp()
     {
         _dir = Directory.CreateTempSubdirectory("lddgan-pipeline-").FullName;
-        _catalog = ComponentCatalog.WithBuiltIns();
+        _catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         _catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         _catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
     }
@@ -165,7 +164,7 @@ public sealed class LddganPipelineTests
         using (var session = new TrainingSession(ganRecipe, _catalog, [], new TrainingSessionOptions { RunDirectory = ganRun },
                                                  new TextTrainingObserver(TextWriter.Null)))
         {
-            var latent = (AutoencoderSpace)session.Components.LatentSpace;
+            var latent = (IAutoencoderLatentSpace)session.Components.LatentSpace;
             Assert.That(latent.ScaleFactor, Is.EqualTo(evaluation.LatentMaxAbs), "scale_factor 0 takes the value stored with the autoencoder");
             Assert.That(latent.LatentShape(new SampleShape(1, 32, 32)), Is.EqualTo(new SampleShape(2, 16, 16)));
             Assert.That(latent.Autoencoder.parameters().All(p => !p.requires_grad), Is.True, "the autoencoder is frozen");
@@ -220,7 +219,7 @@ public sealed class ShippedLddganCheckpointTests
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
         Assert.That(dir, Is.Not.Null);
-        var catalog = ComponentCatalog.WithBuiltIns();
+        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
         string previous = Directory.GetCurrentDirectory();
@@ -229,7 +228,7 @@ public sealed class ShippedLddganCheckpointTests
         {
             using var sampling = DiffusionGanModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
             Assert.That(sampling.UsesEma, Is.True);
-            Assert.That(((AutoencoderSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
+            Assert.That(((IAutoencoderLatentSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
             using var scope = NewDisposeScope();
             var samples = sampling.Sample(8, seed: 3, batchSize: 8);
             Assert.That(samples.shape, Is.EqualTo(new long[] { 8, 1, 32, 32 }));
@@ -246,7 +245,7 @@ public sealed class ShippedLddganCheckpointTests
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
         Assert.That(dir, Is.Not.Null);
-        var catalog = ComponentCatalog.WithBuiltIns();
+        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Wddgan.WaveletNcsnppGenerator).Assembly, "wddgan plugin");
         using var sampling = DiffusionGanModel.Load(Path.Combine(dir!.FullName, checkpoint), catalog);

@@ -24,7 +24,7 @@ public sealed class TwentyFiveGaussiansTests
     [Test, Category(TestTiers.Slow)]
     public void ShortCpuTrainingCoversTheModes()
     {
-        var catalog = ComponentCatalog.WithBuiltIns();
+        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         string recipePath = Path.Combine(TestContext.CurrentContext.TestDirectory, "recipes", "25-gaussians.toml");
         var recipe = new RecipeLoader(catalog).LoadFile(recipePath);

@@ -1,6 +1,6 @@
-using LddGan.Engine.Benchmarks;
+using LddGan.Evaluation.Benchmarks;
 using LddGan.Engine.Checkpoints;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using LddGan.Tests.Support;

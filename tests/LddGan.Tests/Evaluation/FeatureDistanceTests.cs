@@ -1,5 +1,5 @@
 using LddGan.Abstractions;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using NUnit.Framework;
 using TorchSharp;
 using static TorchSharp.torch;

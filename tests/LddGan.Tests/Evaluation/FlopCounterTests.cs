@@ -1,4 +1,4 @@
-using LddGan.Engine.Benchmarks;
+using LddGan.Evaluation.Benchmarks;
 using NUnit.Framework;
 using static TorchSharp.torch;
 

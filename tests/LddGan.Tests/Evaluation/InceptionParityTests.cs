@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using LddGan.Tests.Networks;
 using NUnit.Framework;
 using static TorchSharp.torch;

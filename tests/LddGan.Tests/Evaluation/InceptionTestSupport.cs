@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using NUnit.Framework;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using LddGan.Engine.Evaluation;
-using LddGan.Engine.Interop;
+using LddGan.Evaluation;
+using LddGan.Interop;
 using NUnit.Framework;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using NUnit.Framework;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using LddGan.Engine.Evaluation;
+using LddGan.Evaluation;
 using NUnit.Framework;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -101,8 +101,8 @@ public sealed class LpipsTests
             var vgg = state.Where(kv => kv.Key.StartsWith("net.")).Select(kv => (Name: "features." + kv.Key.Split('.', 3)[2], kv.Value)).ToList();
             var lin = state.Where(kv => kv.Key.StartsWith("lin")).Select(kv => (kv.Key, kv.Value)).ToList();
             string vggFile = Path.Combine(dir, "vgg16.safetensors"), linFile = Path.Combine(dir, "lpips-lin.safetensors");
-            LddGan.Engine.Interop.SafetensorsFile.Write(vggFile, vgg);
-            LddGan.Engine.Interop.SafetensorsFile.Write(linFile, lin);
+            LddGan.Interop.SafetensorsFile.Write(vggFile, vgg);
+            LddGan.Interop.SafetensorsFile.Write(linFile, lin);
             var context = new LddGan.Abstractions.ComponentContext(new(1, 32, 32), new(1, 32, 32), 0, CPU);
 
             using (var loaded = new LpipsFactory().Create(new LpipsOptions { Weights = [vggFile, linFile] }, context))

@@ -1,4 +1,4 @@
-using LddGan.Engine.Interop;
+using LddGan.Interop;
 using NUnit.Framework;
 using static LddGan.Tests.Interop.InteropTestFiles;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
-using LddGan.Engine.Interop;
+using LddGan.Interop;
 using LddGan.Engine.Models;
 using LddGan.Layers;
 using LddGan.Plugins.Ddgan;
@@ -32,7 +32,7 @@ public sealed class OfficialCheckpointParityTests
     public void SetUp()
     {
         _dir = Directory.CreateTempSubdirectory("official-import-").FullName;
-        _catalog = ComponentCatalog.WithBuiltIns();
+        _catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         _catalog.RegisterAssembly(typeof(NcsnppGenerator).Assembly, "ddgan plugin");
         _catalog.RegisterAssembly(typeof(WaveletNcsnppGenerator).Assembly, "wddgan plugin");
         _catalog.RegisterAssembly(typeof(VqAutoencoder).Assembly, "lddgan plugin");

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using LddGan.Engine.Interop;
+using LddGan.Interop;
 using NUnit.Framework;
 using static LddGan.Tests.Interop.InteropTestFiles;
 using static TorchSharp.torch;

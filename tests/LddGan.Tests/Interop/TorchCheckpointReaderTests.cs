@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LddGan.Engine.Interop;
+using LddGan.Interop;
 using NUnit.Framework;
 using static LddGan.Tests.Interop.InteropTestFiles;
 using static TorchSharp.torch;

@@ -59,7 +59,7 @@ public sealed class PluginManagerTests
     [Test]
     public void FindsTheDdganPluginNextToTheHost()
     {
-        using var manager = new PluginManager(PluginManager.DefaultFolders());
+        using var manager = new PluginManager(PluginManager.DefaultFolders(), LddGan.Evaluation.BuiltInComponents.Assemblies);
         manager.LoadAll();
         var ddgan = manager.Plugins.Single(p => p.Name == "LddGan.Plugins.Ddgan");
         Assert.That(ddgan.Components.Select(c => c.Name), Is.SupersetOf(new[] { "ncsnpp", "ddgan-small", "ddgan-large", "conv-small", "toy-mlp" }));
@@ -137,10 +137,10 @@ public sealed class PluginManagerTests
     {
         string recipe = Path.Combine(_root, "r.toml");
         File.WriteAllText(recipe, "name = \"x\"\nplugin_folders = [\"my-plugins\", \"/abs/other\"]\n[data]\ntype = \"25-gaussians\"\n");
-        Assert.That(LddGan.Engine.Recipes.RecipeLoader.ReadPluginFolders(recipe),
+        Assert.That(LddGan.Engine.Recipes.RecipeDocument.Read(recipe).PluginFolders,
                     Is.EqualTo(new[] { Path.Combine(_root, "my-plugins"), "/abs/other" }));
         File.WriteAllText(recipe, "plugin_folders = \"not-an-array\"\n");
-        var error = Assert.Throws<LddGan.Engine.Recipes.RecipeException>(() => LddGan.Engine.Recipes.RecipeLoader.ReadPluginFolders(recipe));
+        var error = Assert.Throws<LddGan.Engine.Recipes.RecipeException>(() => _ = LddGan.Engine.Recipes.RecipeDocument.Read(recipe).PluginFolders);
         Assert.That(error!.Message, Does.Contain("plugin_folders").And.Contain("r.toml"));
     }
 

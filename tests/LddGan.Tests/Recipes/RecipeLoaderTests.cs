@@ -2,6 +2,7 @@ using LddGan.Engine.Recipes;
 using LddGan.Engine.Training;
 using LddGan.Tests.Support;
 using NUnit.Framework;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Tests.Recipes;
 

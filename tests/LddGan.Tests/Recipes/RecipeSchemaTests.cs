@@ -17,7 +17,7 @@ public sealed class RecipeSchemaTests
 
     private static string Generated()
     {
-        using var plugins = new PluginManager(PluginManager.DefaultFolders());
+        using var plugins = new PluginManager(PluginManager.DefaultFolders(), LddGan.Evaluation.BuiltInComponents.Assemblies);
         plugins.LoadAll();
         return RecipeSchema.Markdown(plugins.Catalog);
     }

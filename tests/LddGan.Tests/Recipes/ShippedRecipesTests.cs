@@ -23,7 +23,7 @@ public sealed class ShippedRecipesTests
     [Test]
     public void EveryTomlRecipeLoads()
     {
-        using var plugins = new PluginManager(PluginManager.DefaultFolders());
+        using var plugins = new PluginManager(PluginManager.DefaultFolders(), LddGan.Evaluation.BuiltInComponents.Assemblies);
         plugins.LoadAll();
         var loader = new RecipeLoader(plugins.Catalog);
         var autoencoderLoader = new AutoencoderRecipeLoader(plugins.Catalog);
@@ -34,8 +34,9 @@ public sealed class ShippedRecipesTests
             foreach (var file in files)
                 Assert.DoesNotThrow(() =>
                 {
-                    if (RecipeLoader.IsAutoencoderRecipe(file)) autoencoderLoader.LoadFile(file);
-                    else loader.LoadFile(file);
+                    var document = RecipeDocument.Read(file);
+                    if (document.IsAutoencoder) autoencoderLoader.Bind(document);
+                    else loader.Bind(document);
                 }, Path.GetFileName(file));
         });
     }
@@ -45,7 +46,7 @@ public sealed class ShippedRecipesTests
     {
         // ddgan-quick.csx builds its recipe with common.csx's QuickDdgan(steps); with steps 0 it must resolve to exactly
         // what ddgan-quick.toml resolves to.
-        using var plugins = new PluginManager(PluginManager.DefaultFolders());
+        using var plugins = new PluginManager(PluginManager.DefaultFolders(), LddGan.Evaluation.BuiltInComponents.Assemblies);
         plugins.LoadAll();
         string recipes = RecipesFolder();
         string script = Path.Combine(Directory.CreateTempSubdirectory("lddgan-same-name-").FullName, "compare.csx");

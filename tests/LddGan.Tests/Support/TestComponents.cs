@@ -117,7 +117,7 @@ public static class TestCatalog
     /// <summary>Built-ins plus the test components above.</summary>
     public static LddGan.Engine.Components.ComponentCatalog Create()
     {
-        var catalog = LddGan.Engine.Components.ComponentCatalog.WithBuiltIns();
+        var catalog = LddGan.Engine.Components.ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(TestCatalog).Assembly, "tests");
         return catalog;
     }

@@ -20,7 +20,7 @@ public sealed class ModelMemoryEstimateTests
     [OneTimeSetUp]
     public void LoadPlugins()
     {
-        _plugins = new PluginManager(PluginManager.DefaultFolders());
+        _plugins = new PluginManager(PluginManager.DefaultFolders(), LddGan.Evaluation.BuiltInComponents.Assemblies);
         _plugins.LoadAll();
     }
 
@@ -59,7 +59,7 @@ public sealed class ModelMemoryEstimateTests
     public void TheMetaCountMatchesTheRealNetworksAndLeavesTheirInitialisationUnchanged()
     {
         var recipe = ShippedDdgan("16");
-        var builder = new ComponentBuilder(_plugins.Catalog);
+        var builder = DiffusionGanModel.ComponentBuilderFor(_plugins.Catalog);
         var shape = new SampleShape(1, 32, 32);
         var context = new ComponentContext(shape, shape, 2, CPU);
 

@@ -1,4 +1,0 @@
-namespace LddGan.Engine.Evaluation;
-
-/// <summary>An evaluation or benchmark cannot run as asked; the message names the file or option and what to do.</summary>
-public sealed class EvaluationException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LddGan.Engine.Components;
+using TorchSharp;
+
+namespace LddGan.Evaluation.Benchmarks;
+
+/// <summary>How <see cref="SamplingBenchmark"/> times a model.</summary>
+public sealed record BenchmarkOptions
+{
+    /// <summary>Timed runs; the median is reported.</summary>
+    public int Repeats { get; init; } = 7;
+    /// <summary>Untimed runs first (allocator, kernels, caches).</summary>
+    public int Warmup { get; init; } = 2;
+    /// <summary>Samples per generator call.</summary>
+    public int BatchSize { get; init; } = 100;
+    /// <summary>Images generated per timed run (time is reported per 100 images).</summary>
+    public int Images { get; init; } = 100;
+    public long Seed { get; init; } = 1;
+    /// <summary>Device (default: each recipe's).</summary>
+    public string? Device { get; init; }
+    /// <summary>TF32 on a CUDA device (default: the recipe's <c>[runtime] tf32</c>).</summary>
+    public bool? Tf32 { get; init; }
+    /// <summary>cuDNN autotuning on a CUDA device (default: the recipe's <c>[runtime] cudnn_benchmark</c>).</summary>
+    public bool? CudnnBenchmark { get; init; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (Repeats < 1) yield return $"--repeats must be at least 1, got {Repeats}";
+        if (Warmup < 0) yield return $"--warmup must be 0 or more, got {Warmup}";
+        if (BatchSize < 1) yield return $"--batch must be at least 1, got {BatchSize}";
+        if (Images < 1) yield return $"--images must be at least 1, got {Images}";
+    }
+}
+
+/// <summary>One model's numbers (see <see cref="SamplingBenchmark"/> for what each measures).</summary>
+public sealed record BenchmarkResult
+{
+    public required string Label { get; init; }
+    public required string Source { get; init; }
+    public bool Trained { get; init; }
+    public required string LatentSpace { get; init; }
+    public required string LatentShape { get; init; }
+    public int Nfe { get; init; }
+    public long GeneratorParameters { get; init; }
+    public long DecoderParameters { get; init; }
+    public long TotalParameters => GeneratorParameters + DecoderParameters;
+    /// <summary>Median wall time to generate and decode 100 images.</summary>
+    public double SecondsPer100Images { get; init; }
+    /// <summary>Every timed run, in seconds for <see cref="Images"/> images.</summary>
+    public required IReadOnlyList<double> RunSeconds { get; init; }
+    public int Images { get; init; }
+    public int BatchSize { get; init; }
+    public int Warmup { get; init; }
+    /// <summary>Multiply-adds per generated sample (all NFE generator calls plus decoding), convolution and linear layers only.</summary>
+    public long MacsPerSample { get; init; }
+    public long FlopsPerSample => 2 * MacsPerSample;
+    public required IReadOnlyDictionary<string, long> MacsPerSampleByLayerType { get; init; }
+    /// <summary>Peak RSS of the process from just before loading the model to the end of its timing (bytes).</summary>
+    public long? PeakRssBytes { get; init; }
+    /// <summary>RSS when the peak was reset, i.e. what was already resident (runtime, libtorch, earlier models' leftovers).</summary>
+    public long? BaselineRssBytes { get; init; }
+    /// <summary>False when the peak could not be reset: then <see cref="PeakRssBytes"/> is the peak since the process started.</summary>
+    public bool PeakWasReset { get; init; }
+    public required string Device { get; init; }
+    public int Threads { get; init; }
+    /// <summary>Whether CUDA convolutions and matrix products ran with TF32 (null on the CPU).</summary>
+    public bool? Tf32 { get; init; }
+    /// <summary>Whether cuDNN autotuning was on (null on the CPU).</summary>
+    public bool? CudnnBenchmark { get; init; }
+    /// <summary>Peak device memory in use on a GPU (CUDA driver, whole device) while the model was loaded and timed (bytes).</summary>
+    public long? PeakGpuBytes { get; init; }
+    /// <summary>Device memory in use before the model was loaded (bytes).</summary>
+    public long? BaselineGpuBytes { get; init; }
+}
+
+/// <summary>A model's numbers relative to a baseline (value / baseline value).</summary>
+public sealed record BenchmarkRatios(string Label, double Time, double Parameters, double Flops, double? PeakRss)
+{
+    public static BenchmarkRatios Of(BenchmarkResult result, BenchmarkResult baseline) => new(
+        result.Label,
+        result.SecondsPer100Images / baseline.SecondsPer100Images,
+        (double)result.TotalParameters / baseline.TotalParameters,
+        baseline.MacsPerSample == 0 ? double.NaN : (double)result.MacsPerSample / baseline.MacsPerSample,
+        result.PeakRssBytes is { } p && baseline.PeakRssBytes is { } b && b > 0 ? (double)p / b : null);
+}
+
+/// <summary>
+/// Times sampling as the diffusion-GAN papers do: the wall time to generate (and decode) 100 images, median over
+/// repeated runs after warm-up runs, in one process. Also reports NFE, parameters (generator, decoder), multiply-adds per
+/// sample (<see cref="FlopCounter"/>, on one extra 1-sample run) and the peak RSS (<see cref="PeakMemory"/>).
+/// </summary>
+public static class SamplingBenchmark
+{
+    public static BenchmarkResult Run(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options, Action<string>? log = null)
+    {
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0) throw new LddGan.Evaluation.EvaluationException(string.Join(Environment.NewLine, errors));
+        bool reset = PeakMemory.TryReset();
+        long? baseline = PeakMemory.CurrentBytes();
+        var requestedDevice = options.Device is { } name ? LddGan.Engine.Runtime.DeviceSelection.Resolve(name) : null;
+        using var gpuMemory = requestedDevice is { } d ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(d) : null;
+        using var model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device);
+        bool cuda = model.Device.type == DeviceType.CUDA;
+        using var gpuMemoryOfRecipeDevice = gpuMemory is null && cuda ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(model.Device) : null;
+        if (cuda && options.Tf32 is { } tf32) LddGan.Engine.Runtime.DeviceSelection.SetTf32(tf32);
+        var libtorch = LddGan.Engine.Runtime.NativeTorch.LibTorchContext.Open();
+        if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
+
+        var flops = FlopCounter.Measure(model.SamplingModules, () => model.Generate(1, options.Seed, 1).Dispose());
+        for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
+        var times = new List<double>();
+        for (int i = 0; i < options.Repeats; i++)
+        {
+            // Generate copies the samples to the CPU, which waits for the GPU; the explicit synchronisations make the
+            // timer start on an idle device and stop after every kernel has finished.
+            if (cuda) torch.cuda.synchronize(model.Device);
+            var clock = Stopwatch.StartNew();
+            model.Generate(options.Images, options.Seed + options.Warmup + i, options.BatchSize).Dispose();
+            if (cuda) torch.cuda.synchronize(model.Device);
+            times.Add(clock.Elapsed.TotalSeconds);
+            log?.Invoke($"{model.Label}: run {i + 1}/{options.Repeats}: {times[^1]:F3} s");
+        }
+        return new BenchmarkResult
+        {
+            Label = model.Label,
+            Source = model.Source,
+            Trained = model.Trained,
+            LatentSpace = model.Recipe.Latent.Type,
+            LatentShape = model.LatentShape.ToString(),
+            Nfe = model.Nfe,
+            GeneratorParameters = model.GeneratorParameters,
+            DecoderParameters = model.DecoderParameters,
+            SecondsPer100Images = Median(times) * 100.0 / options.Images,
+            RunSeconds = times,
+            Images = options.Images,
+            BatchSize = options.BatchSize,
+            Warmup = options.Warmup,
+            MacsPerSample = flops.MultiplyAdds,
+            MacsPerSampleByLayerType = flops.ByLayerType,
+            PeakRssBytes = PeakMemory.PeakBytes(seenSince: baseline),
+            BaselineRssBytes = baseline,
+            PeakWasReset = reset,
+            Device = model.Device.ToString(),
+            Threads = torch.get_num_threads(),
+            Tf32 = cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
+            CudnnBenchmark = cuda ? libtorch?.CudnnBenchmark : null,
+            PeakGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.PeakBytes,
+            BaselineGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.BaselineBytes,
+        };
+    }
+
+    public static double Median(IReadOnlyCollection<double> values)
+    {
+        if (values.Count == 0) throw new ArgumentException("the median of no values is undefined", nameof(values));
+        var sorted = values.Order().ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>The results (and, with more than one, the ratios to the first) as JSON.</summary>
+    public static string ToJson(IReadOnlyList<BenchmarkResult> results) => JsonSerializer.Serialize(new
+    {
+        created = DateTimeOffset.Now,
+        machine = new { os = Environment.OSVersion.ToString(), cores = Environment.ProcessorCount },
+        models = results,
+        relative_to_first = results.Count > 1 ? results.Select(r => BenchmarkRatios.Of(r, results[0])).ToList() : null,
+    }, Json);
+
+    public static IReadOnlyList<BenchmarkResult> FromJson(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.GetProperty("models").Deserialize<List<BenchmarkResult>>(Json)
+               ?? throw new InvalidDataException("no models in the benchmark JSON");
+    }
+}
