@@ -33,6 +33,27 @@ public sealed record NcsnppUpBlocks(ResnetBlockBigGANppAdagn[] Blocks, AttnBlock
     }
 }
 
+/// <summary>
+/// The middle of NCSN++ at the lowest resolution: residual block → attention → residual block
+/// (<c>all_modules</c> entries between the down and the up path).
+/// </summary>
+public sealed record NcsnppMiddle(ResnetBlockBigGANppAdagn First, AttnBlockpp Attention, ResnetBlockBigGANppAdagn Second)
+{
+    public Tensor Run(Tensor h, Tensor? temb, Tensor zemb) =>
+        Second.call(Attention.call(First.call(h, temb, zemb)), temb, zemb);
+}
+
+/// <summary>
+/// A block that halves (down path) or doubles (up path) the resolution between two NCSN++ levels; implemented by modules.
+/// A frequency-aware block keeps the high Haar bands it takes away on the way down and hands them, through
+/// <c>highBands</c>, to its counterpart on the way up; an FIR or naive block hands over nothing.
+/// </summary>
+public interface INcsnppResamplingBlock
+{
+    Tensor Down(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands);
+    Tensor Up(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands);
+}
+
 /// <summary>The time path and the output head that every NCSN++ generator shares (<c>all_modules</c> 0–1 and the last two).</summary>
 public sealed record NcsnppEnds(Linear? Temb0, Linear? Temb1, GroupNorm OutNorm, Conv2d ConvOut)
 {

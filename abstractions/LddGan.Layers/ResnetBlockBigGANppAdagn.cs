@@ -25,7 +25,7 @@ public enum Resampling
 /// State-dict keys: <c>GroupNorm_0.style.*</c>, <c>Conv_0.*</c>, <c>Dense_0.*</c>, <c>GroupNorm_1.style.*</c>,
 /// <c>Conv_1.*</c>, <c>Conv_2.*</c>.
 /// </summary>
-public sealed class ResnetBlockBigGANppAdagn : nn.Module<Tensor, Tensor?, Tensor, Tensor>
+public sealed class ResnetBlockBigGANppAdagn : nn.Module<Tensor, Tensor?, Tensor, Tensor>, INcsnppResamplingBlock
 {
 #pragma warning disable IDE1006 // official state-dict names
     private readonly AdaptiveGroupNorm GroupNorm_0;
@@ -104,6 +104,10 @@ public sealed class ResnetBlockBigGANppAdagn : nn.Module<Tensor, Tensor?, Tensor
         var output = _skipRescale ? (skip + h) / Math.Sqrt(2.0) : skip + h;
         return output.MoveToOuterDisposeScope();
     }
+
+    // As a resampling block of the U-Net it is the plain block: FIR or naive resampling hands no bands to the up path.
+    Tensor INcsnppResamplingBlock.Down(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands) => call(x, temb, zemb);
+    Tensor INcsnppResamplingBlock.Up(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands) => call(x, temb, zemb);
 
     private Tensor Resample(Tensor t) => (Resampling, _fir) switch
     {

@@ -33,7 +33,7 @@ public sealed record HaarDetailBands(Tensor LH, Tensor HL, Tensor HH) : IDisposa
 /// State-dict keys: <c>GroupNorm_0.style.*</c>, <c>Conv_0.*</c>, <c>Dense_0.*</c>, <c>GroupNorm_1.style.*</c>,
 /// <c>Conv_1.*</c>, <c>Conv_2.*</c>, and for up blocks <c>convH_0.*</c>.
 /// </summary>
-public sealed class WaveletResnetBlockBigGANppAdagn : nn.Module
+public sealed class WaveletResnetBlockBigGANppAdagn : nn.Module, INcsnppResamplingBlock
 {
 #pragma warning disable IDE1006 // official state-dict names
     private readonly AdaptiveGroupNorm GroupNorm_0;
@@ -114,6 +114,16 @@ public sealed class WaveletResnetBlockBigGANppAdagn : nn.Module
         skip = HaarWavelet.FromBands(2.0 * skip, bands[0], bands[1], bands[2]);
         return Finish(h, skip, temb, zemb).MoveToOuterDisposeScope();
     }
+
+    Tensor INcsnppResamplingBlock.Down(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands)
+    {
+        var (output, high) = Down(x, temb, zemb);
+        highBands.Push(high);
+        return output;
+    }
+
+    Tensor INcsnppResamplingBlock.Up(Tensor x, Tensor? temb, Tensor zemb, Stack<HaarDetailBands> highBands) =>
+        Up(x, temb, zemb, highBands.Pop());
 
     private Tensor Finish(Tensor h, Tensor skip, Tensor? temb, Tensor zemb)
     {
