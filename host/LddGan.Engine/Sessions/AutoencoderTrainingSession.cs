@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
@@ -96,45 +95,31 @@ public sealed class AutoencoderTrainingSession : IDisposable
     /// <summary>Trains until the budget is spent, then evaluates. Ctrl+C (cancellation) saves a checkpoint first.</summary>
     public AutoencoderEvaluation Run(CancellationToken cancellation = default)
     {
-        RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
-
-        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"), _resumed ? _trainer.GlobalStep : null);
-        long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
-        long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
-        _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
-        if (_trainer.CpuGradientNote is { } note) _observer.Note(note);
         var train = _recipe.Train;
-        var clock = Stopwatch.StartNew();
-        try
+        long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
+        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _device.ToString(), parameters);
+        using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _resumed), _observer, _trainer.CpuGradientNote);
+        loop.Run(() => _trainer.Run(l =>
         {
-            _trainer.Run(l =>
-            {
-                long step = _trainer.GlobalStep;
-                double perStep = clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
-                // The console shows D = hinge loss and G = the autoencoder's total loss.
-                var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
-                var report = new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, (step - startStep) * train.BatchSize / clock.Elapsed.TotalSeconds,
-                                            clock.Elapsed, TimeSpan.FromSeconds(perStep * (total - step)));
-                _observer.Stepped(report);
-                if (step % train.LogEvery == 0 || step == total)
-                    metrics.Write(new Dictionary<string, object?>
-                    {
-                        ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
-                        ["g_adv"] = Finite(l.GeneratorAdversarial), ["adaptive_weight"] = l.AdaptiveWeight, ["loss"] = l.Total,
-                        ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
-                        ["elapsed_s"] = clock.Elapsed.TotalSeconds,
-                    });
-                if (train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total) WritePreview($"step_{step:D7}.png");
-                if (train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total) SaveCheckpoint();
-            }, cancellation);
-        }
-        catch (OperationCanceledException)
-        {
-            SaveCheckpoint();
-            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath}. Continue with: " +
-                           $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}");
-            throw;
-        }
+            long step = _trainer.GlobalStep;
+            var duties = loop.DutiesAt(step);
+            var (imagesPerSecond, eta) = loop.Throughput(step);
+            // The console shows D = hinge loss and G = the autoencoder's total loss.
+            var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
+            _observer.Stepped(new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, imagesPerSecond, loop.Elapsed, eta));
+            if (duties.Log)
+                loop.Metrics.Write(new Dictionary<string, object?>
+                {
+                    ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
+                    ["g_adv"] = Finite(l.GeneratorAdversarial), ["adaptive_weight"] = l.AdaptiveWeight, ["loss"] = l.Total,
+                    ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
+                    ["elapsed_s"] = loop.Elapsed.TotalSeconds,
+                });
+            if (duties.Preview) WritePreview($"step_{step:D7}.png");
+            if (duties.Checkpoint) SaveCheckpoint();
+        }, cancellation), SaveCheckpoint, CheckpointPath,
+           $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}", () => _trainer.GlobalStep);
         WritePreview("final.png");
         var evaluation = Evaluate();
         _latentMaxAbs = evaluation.LatentMaxAbs;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
@@ -72,70 +71,38 @@ public sealed class TrainingSession : IDisposable
         _resumed = options.Resume;
     }
 
-    /// <summary>Trains until the recipe's budget is spent. Ctrl+C (cancellation) saves a checkpoint first.</summary>
+    /// <summary>Trains until the recipe's budget is spent. A stop (Ctrl+C, SIGTERM) saves a checkpoint first.</summary>
     public void Run(CancellationToken cancellation = default)
     {
-        RunFolder.Prepare(RunDirectory, ResolvedToml(), _recipe.Seed, _device.ToString(), _plugins);
-
-        using var metrics = new MetricsLog(Path.Combine(RunDirectory, "metrics.jsonl"), _resumed ? _trainer.GlobalStep : null);
-        long startStep = _trainer.GlobalStep, total = _trainer.TotalSteps;
-        long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
-        _observer.Started(new TrainingPlan(RunDirectory, startStep, total, _trainer.BatchesPerEpoch, _recipe.Train.NumEpochs, _device.ToString(), parameters));
-        if (_trainer.CpuGradientNote is { } note) _observer.Note(note);
-
-        using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_device);
-        var clock = Stopwatch.StartNew();
-        var window = Stopwatch.StartNew();
-        long windowStart = startStep;
-        double imagesPerSecond = 0;
         var train = _recipe.Train;
-        try
+        long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
+        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _device.ToString(), parameters);
+        using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _resumed), _observer, _trainer.CpuGradientNote);
+        using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_device);
+        loop.Run(() => _trainer.Run(pending =>
         {
-            _trainer.Run(pending =>
-            {
-                long step = _trainer.GlobalStep;
-                bool logs = step % train.LogEvery == 0 || step == total;
-                bool previews = train.SampleEvery > 0 && step % train.SampleEvery == 0 && step != total;
-                bool checkpoints = train.CheckpointEvery > 0 && step % train.CheckpointEvery == 0 && step != total;
-                // The host waits for the device only here: a diverged run is caught before it is logged or saved.
-                if (logs || previews || checkpoints) pending.ReadFinite();
-                if (window.Elapsed.TotalSeconds >= 1 || step == total)
-                {
-                    imagesPerSecond = (step - windowStart) * train.BatchSize / window.Elapsed.TotalSeconds;
-                    window.Restart();
-                    windowStart = step;
-                }
-                // The ETA follows the recent rate (the last window of about a second), not the average since the start.
-                double perStep = imagesPerSecond > 0 ? train.BatchSize / imagesPerSecond : clock.Elapsed.TotalSeconds / Math.Max(1, step - startStep);
-                var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
-                    _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, clock.Elapsed,
-                    TimeSpan.FromSeconds(perStep * (total - step)));
-                _observer.Stepped(report);
-                if (logs) metrics.Write(MetricsRecord(report));
-                if (previews) WritePreview($"step_{step:D7}.png");
-                if (checkpoints) SaveCheckpoint();
-            }, cancellation);
-        }
-        catch (TrainingDivergedException e)
-        {
-            throw e.WithCheckpointNote(File.Exists(CheckpointPath)
-                ? $"The last checkpoint, written before it, was kept: {CheckpointPath}."
-                : "No checkpoint had been written yet.");
-        }
-        catch (OperationCanceledException)
-        {
-            SaveCheckpoint();
-            _observer.Note($"interrupted at step {_trainer.GlobalStep}; checkpoint saved to {CheckpointPath}. Continue with: " +
-                           $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}");
-            throw;
-        }
+            long step = _trainer.GlobalStep;
+            var duties = loop.DutiesAt(step);
+            // The host waits for the device only here: a diverged run is caught before it is logged or saved.
+            if (duties.Any) pending.ReadFinite();
+            var (imagesPerSecond, eta) = loop.Throughput(step);
+            var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
+                _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, loop.Elapsed, eta);
+            _observer.Stepped(report);
+            if (duties.Log) loop.Metrics.Write(MetricsRecord(report));
+            if (duties.Preview) WritePreview($"step_{step:D7}.png");
+            if (duties.Checkpoint) SaveCheckpoint();
+        }, cancellation), () => SaveCheckpoint(), CheckpointPath, ResumeCommand, () => _trainer.GlobalStep);
         SaveCheckpoint();
         WritePreview("final.png");
         if (gpuMemory is { Available: true })
             _observer.Note($"peak GPU memory in use: {gpuMemory.PeakBytes / 1073741824.0:F2} GiB (whole device, CUDA driver; " +
                            $"{gpuMemory.BaselineBytes / 1073741824.0:F2} GiB before training); " +
-                           $"{(_trainer.GlobalStep - startStep) * train.BatchSize / clock.Elapsed.TotalSeconds:F0} images/s over the run.");
+                           $"{(_trainer.GlobalStep - loop.StartStep) * train.BatchSize / loop.Elapsed.TotalSeconds:F0} images/s over the run.");
     }
+
+    private string ResumeCommand => $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}";
 
     public string ResolvedToml() => _recipe.ToToml(
         $"Resolved recipe of run '{_recipe.Name}': every option written out.\nReproduce with: lddgan train <this file>");

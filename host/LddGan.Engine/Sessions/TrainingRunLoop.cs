@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using LddGan.Engine.Runs;
+using LddGan.Engine.Training;
+
+namespace LddGan.Engine.Sessions;
+
+/// <summary>How often a run logs, previews and checkpoints (the <c>[train]</c> keys of every kind of recipe).</summary>
+public sealed record RunCadence(int LogEvery, int SampleEvery, int CheckpointEvery, int BatchSize);
+
+/// <summary>What is due after one step: a metrics line, a preview grid, a checkpoint.</summary>
+public readonly record struct StepDuties(bool Log, bool Preview, bool Checkpoint)
+{
+    /// <summary>Anything that needs the step's losses on the host (the only place the host waits for the device).</summary>
+    public bool Any => Log || Preview || Checkpoint;
+}
+
+/// <summary>
+/// The part of a training run that diffusion-GAN and autoencoder training share, so they behave alike: the run folder
+/// and metrics log, the cadence of logs, previews and checkpoints, the throughput and ETA shown, and what happens when
+/// a signal stops the run (a checkpoint, then how to resume) or training diverges (which checkpoint was kept).
+/// A session supplies only what differs: its trainer's step, its losses, its preview and its checkpoint.
+/// </summary>
+public sealed class TrainingRunLoop : IDisposable
+{
+    private readonly RunCadence _cadence;
+    private readonly ITrainingObserver _observer;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Stopwatch _window = Stopwatch.StartNew();
+    private long _windowStart;
+    private double _imagesPerSecond;
+
+    /// <summary>Writes run.json and the resolved recipe, opens metrics.jsonl (trimmed to the resumed step) and announces the plan.</summary>
+    public TrainingRunLoop(TrainingPlan plan, RunCadence cadence, RunStart start, ITrainingObserver observer, string? cpuGradientNote)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(start);
+        _cadence = cadence;
+        _observer = observer;
+        RunFolder.Prepare(plan.RunDirectory, start.ResolvedToml, start.Seed, plan.Device, start.Plugins);
+        Metrics = new MetricsLog(Path.Combine(plan.RunDirectory, "metrics.jsonl"), start.Resumed ? plan.StartStep : null);
+        StartStep = _windowStart = plan.StartStep;
+        TotalSteps = plan.TotalSteps;
+        observer.Started(plan);
+        if (cpuGradientNote is not null) observer.Note(cpuGradientNote);
+    }
+
+    public MetricsLog Metrics { get; }
+    public long StartStep { get; }
+    public long TotalSteps { get; }
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>What <paramref name="step"/> owes: the last step always logs; its preview and checkpoint come after the loop.</summary>
+    public StepDuties DutiesAt(long step) => new(
+        Log: step % _cadence.LogEvery == 0 || step == TotalSteps,
+        Preview: _cadence.SampleEvery > 0 && step % _cadence.SampleEvery == 0 && step != TotalSteps,
+        Checkpoint: _cadence.CheckpointEvery > 0 && step % _cadence.CheckpointEvery == 0 && step != TotalSteps);
+
+    /// <summary>
+    /// Images per second over the last window of about a second, and the ETA at that rate (it follows the recent
+    /// speed, not the average since the start).
+    /// </summary>
+    public (double ImagesPerSecond, TimeSpan Eta) Throughput(long step)
+    {
+        if (_window.Elapsed.TotalSeconds >= 1 || step == TotalSteps)
+        {
+            _imagesPerSecond = (step - _windowStart) * _cadence.BatchSize / _window.Elapsed.TotalSeconds;
+            _window.Restart();
+            _windowStart = step;
+        }
+        double perStep = _imagesPerSecond > 0 ? _cadence.BatchSize / _imagesPerSecond : _clock.Elapsed.TotalSeconds / Math.Max(1, step - StartStep);
+        return (_imagesPerSecond, TimeSpan.FromSeconds(perStep * (TotalSteps - step)));
+    }
+
+    /// <summary>
+    /// Runs the training loop. A stop (Ctrl+C, SIGTERM) saves a checkpoint and says how to resume before it rethrows;
+    /// divergence says which checkpoint was kept.
+    /// </summary>
+    public void Run(Action train, Action saveCheckpoint, string checkpointPath, string resumeCommand, Func<long> currentStep)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(saveCheckpoint);
+        ArgumentNullException.ThrowIfNull(currentStep);
+        try
+        {
+            train();
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw e.WithCheckpointNote(File.Exists(checkpointPath)
+                ? $"The last checkpoint, written before it, was kept: {checkpointPath}."
+                : "No checkpoint had been written yet.");
+        }
+        catch (OperationCanceledException)
+        {
+            saveCheckpoint();
+            _observer.Note($"interrupted at step {currentStep()}; checkpoint saved to {checkpointPath}. Continue with: {resumeCommand}");
+            throw;
+        }
+    }
+
+    public void Dispose() => Metrics.Dispose();
+}
+
+/// <summary>What a run writes before its first step: its resolved recipe, seed and plugins, and whether it resumes.</summary>
+public sealed record RunStart(string ResolvedToml, long Seed, IReadOnlyList<Plugins.LoadedPlugin> Plugins, bool Resumed);
