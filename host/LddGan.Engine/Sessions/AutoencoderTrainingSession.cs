@@ -31,18 +31,15 @@ public sealed class AutoencoderTrainingSession : IDisposable
     private readonly AutoencoderRecipe _recipe;
     private readonly ComponentCatalog _catalog;
     private readonly ITrainingObserver _observer;
-    private readonly Device _device;
-    private readonly RandomStreams _rng;
+    private readonly RunEnvironment _run;
     private readonly AutoencoderComponents _components;
     private readonly AutoencoderTrainer _trainer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
-    private readonly int _threadsBefore = torch.get_num_threads();
-    private readonly bool _resumed;
     private double? _latentMaxAbs;
 
-    public string RunDirectory { get; }
-    public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", TrainingSession.LatestCheckpointName);
+    public string RunDirectory => _run.RunDirectory;
+    public string CheckpointPath => _run.CheckpointPath;
     public AutoencoderComponents Components => _components;
 
     public AutoencoderTrainingSession(AutoencoderRecipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
@@ -52,26 +49,20 @@ public sealed class AutoencoderTrainingSession : IDisposable
         _catalog = catalog;
         _observer = observer;
         _plugins = plugins;
-        RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
-        RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
-
-        if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
-        _device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
-        _rng = new RandomStreams(recipe.Seed);
+        _run = new RunEnvironment(options.RunDirectory ?? recipe.RunDirectory, options.Resume, recipe.Train.Threads, recipe.Device, recipe.Runtime, recipe.Seed);
         torch.manual_seed(recipe.Seed);
 
         var builder = new ComponentBuilder(catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _device));
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _run.Device));
         _dataShape = dataset.Shape;
-        var context = new ComponentContext(_dataShape, _dataShape, 0, _device);
+        var context = new ComponentContext(_dataShape, _dataShape, 0, _run.Device);
         _components = new AutoencoderComponents(
             dataset,
             builder.Build<Autoencoder>(recipe.Autoencoder, context),
             builder.Build<ImageDiscriminator>(recipe.ImageDiscriminator, context),
             builder.Build<PerceptualLoss>(recipe.Perceptual, context));
-        _trainer = new AutoencoderTrainer(_components, recipe.Train, _rng, _device);
+        _trainer = new AutoencoderTrainer(_components, recipe.Train, _run.Rng, _run.Device);
         if (options.Resume) RestoreFrom(CheckpointPath);
-        _resumed = options.Resume;
     }
 
     private void RestoreFrom(string path)
@@ -86,7 +77,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         reader.LoadModule("image_discriminator", _components.Discriminator);
         reader.LoadOptimizer("autoencoder", _trainer.OptimizerAutoencoder);
         reader.LoadOptimizer("image_discriminator", _trainer.OptimizerDiscriminator);
-        foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
+        foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
         _latentMaxAbs = meta.LatentMaxAbs;
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
@@ -97,9 +88,9 @@ public sealed class AutoencoderTrainingSession : IDisposable
     {
         var train = _recipe.Train;
         long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
-        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _device.ToString(), parameters);
+        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
-                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _resumed), _observer, _trainer.CpuGradientNote);
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer, _trainer.CpuGradientNote);
         loop.Run(() => _trainer.Run(l =>
         {
             long step = _trainer.GlobalStep;
@@ -119,7 +110,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
             if (duties.Preview) WritePreview($"step_{step:D7}.png");
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), SaveCheckpoint, CheckpointPath,
-           $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}", () => _trainer.GlobalStep);
+           _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
         WritePreview("final.png");
         var evaluation = Evaluate();
         _latentMaxAbs = evaluation.LatentMaxAbs;
@@ -147,7 +138,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         }.At(_trainer.Position);
         CheckpointFile.Save(CheckpointPath, ResolvedToml(), meta,
             [("autoencoder", _components.Autoencoder), ("image_discriminator", _components.Discriminator)],
-            [("autoencoder", _trainer.OptimizerAutoencoder), ("image_discriminator", _trainer.OptimizerDiscriminator)], _rng.All());
+            [("autoencoder", _trainer.OptimizerAutoencoder), ("image_discriminator", _trainer.OptimizerDiscriminator)], _run.Rng.All());
         _observer.Note($"checkpoint: {CheckpointPath} (step {_trainer.GlobalStep})");
     }
 
@@ -156,7 +147,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
     {
         using var scope = NewDisposeScope();
         var count = (int)Math.Min(_recipe.Train.PreviewCount, _components.Dataset.Count);
-        var images = _components.Dataset.GetBatch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).to(_device);
+        var images = _components.Dataset.GetBatch(Enumerable.Range(0, count).Select(i => (long)i).ToArray()).to(_run.Device);
         Tensor reconstructions;
         using (no_grad())
         {
@@ -186,7 +177,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var batch = Enumerable.Range(0, (int)Math.Min(100, count - start)).Select(i => start + i).ToArray();
-                var x = heldOut.GetBatch(batch).to(_device);
+                var x = heldOut.GetBatch(batch).to(_run.Device);
                 var xHat = ae.Decode(ae.Encode(x)).clamp(-1, 1);
                 l1Sum += (x - xHat).abs().sum().to_type(ScalarType.Float64).item<double>();
                 pixels += x.numel();
@@ -207,7 +198,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         {
             using var scope = NewDisposeScope();
             var indices = Enumerable.Range(start, Math.Min(100, scaleImages - start)).Select(i => (long)i).ToArray();
-            maxAbs = Math.Max(maxAbs, ae.Encode(_components.Dataset.GetBatch(indices).to(_device)).abs().max().item<float>());
+            maxAbs = Math.Max(maxAbs, ae.Encode(_components.Dataset.GetBatch(indices).to(_run.Device)).abs().max().item<float>());
         }
         ae.train();
         return new AutoencoderEvaluation(split, (int)images, l1Sum / pixels, psnrSum / images, codes.Count, maxAbs, scaleImages);
@@ -229,7 +220,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         if (properties.TryGetValue("RandomFlip", out var flip) && flip.PropertyType == typeof(bool)) flip.SetValue(options, false);
         if (properties.TryGetValue("Limit", out var limit) && limit.PropertyType == typeof(int)) limit.SetValue(options, 0);
         var spec = _recipe.Data with { Options = options };
-        return (new ComponentBuilder(_catalog).Build<IDataset>(spec, new ComponentContext(default, default, 0, _device)), "test");
+        return (new ComponentBuilder(_catalog).Build<IDataset>(spec, new ComponentContext(default, default, 0, _run.Device)), "test");
     }
 
     public void Dispose()
@@ -239,7 +230,6 @@ public sealed class AutoencoderTrainingSession : IDisposable
         _components.Discriminator.Dispose();
         _components.Perceptual.Dispose();
         _components.Dataset.Dispose();
-        _rng.Dispose();
-        torch.set_num_threads(_threadsBefore);
+        _run.Dispose();
     }
 }

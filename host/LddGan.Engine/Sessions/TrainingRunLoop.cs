@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Runs;
+using LddGan.Engine.Runtime;
 using LddGan.Engine.Training;
+using TorchSharp;
 
 namespace LddGan.Engine.Sessions;
 
@@ -103,3 +106,37 @@ public sealed class TrainingRunLoop : IDisposable
 
 /// <summary>What a run writes before its first step: its resolved recipe, seed and plugins, and whether it resumes.</summary>
 public sealed record RunStart(string ResolvedToml, long Seed, IReadOnlyList<Plugins.LoadedPlugin> Plugins, bool Resumed);
+
+/// <summary>
+/// What every training run holds besides its model: its folder (checked before anything is built), the thread count
+/// (process-wide, so given back at the end), its device and its random streams.
+/// </summary>
+public sealed class RunEnvironment : IDisposable
+{
+    private readonly int _threadsBefore = torch.get_num_threads();
+
+    public RunEnvironment(string runDirectory, bool resume, int threads, string device, RuntimeOptions runtime, long seed)
+    {
+        RunDirectory = Path.GetFullPath(runDirectory);
+        Resumed = resume;
+        RunFolder.CheckStart(RunDirectory, CheckpointPath, resume);
+        if (threads > 0) torch.set_num_threads(threads);
+        Device = DeviceSelection.Resolve(device, runtime);
+        Rng = new RandomStreams(seed);
+    }
+
+    public string RunDirectory { get; }
+    public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", CheckpointFile.LatestName);
+    public bool Resumed { get; }
+    public torch.Device Device { get; }
+    public RandomStreams Rng { get; }
+
+    /// <summary>The command that continues this run, for the note printed when a signal stops it.</summary>
+    public string ResumeCommand(string? recipePath) => $"lddgan train {recipePath ?? "<recipe.toml>"} --resume -o {RunDirectory}";
+
+    public void Dispose()
+    {
+        Rng.Dispose();
+        torch.set_num_threads(_threadsBefore);
+    }
+}

@@ -31,18 +31,15 @@ public sealed class TrainingSession : IDisposable
 
     private readonly Recipe _recipe;
     private readonly ITrainingObserver _observer;
-    private readonly Device _device;
-    private readonly RandomStreams _rng;
+    private readonly RunEnvironment _run;
     private readonly DiffusionGanModel _model;
     private readonly TrainingComponents _components;
     private readonly DiffusionGanTrainer _trainer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
-    private readonly int _threadsBefore = torch.get_num_threads();
-    private readonly bool _resumed;
 
-    public string RunDirectory { get; }
-    public string CheckpointPath => Path.Combine(RunDirectory, "checkpoints", LatestCheckpointName);
+    public string RunDirectory => _run.RunDirectory;
+    public string CheckpointPath => _run.CheckpointPath;
     public DiffusionGanTrainer Trainer => _trainer;
     public TrainingComponents Components => _components;
     public DiffusionGanModel Model => _model;
@@ -53,22 +50,16 @@ public sealed class TrainingSession : IDisposable
         _recipe = recipe;
         _observer = observer;
         _plugins = plugins;
-        RunDirectory = Path.GetFullPath(options.RunDirectory ?? recipe.RunDirectory);
-        RunFolder.CheckStart(RunDirectory, CheckpointPath, options.Resume);
-
-        if (recipe.Train.Threads > 0) torch.set_num_threads(recipe.Train.Threads);
-        _device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
-        _rng = new RandomStreams(recipe.Seed);
+        _run = new RunEnvironment(options.RunDirectory ?? recipe.RunDirectory, options.Resume, recipe.Train.Threads, recipe.Device, recipe.Runtime, recipe.Seed);
 
         var builder = DiffusionGanModel.ComponentBuilderFor(catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _device));
+        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _run.Device));
         _dataShape = dataset.Shape;
-        _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _device, ModelUse.Training);
+        _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
         _components = _model.ForTraining(dataset);
-        _trainer = new DiffusionGanTrainer(_components, recipe.Train, _rng, _device);
+        _trainer = new DiffusionGanTrainer(_components, recipe.Train, _run.Rng, _run.Device);
 
         if (options.Resume) RestoreFrom(CheckpointPath, catalog);
-        _resumed = options.Resume;
     }
 
     /// <summary>Trains until the recipe's budget is spent. A stop (Ctrl+C, SIGTERM) saves a checkpoint first.</summary>
@@ -76,10 +67,10 @@ public sealed class TrainingSession : IDisposable
     {
         var train = _recipe.Train;
         long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
-        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _device.ToString(), parameters);
+        var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
-                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _resumed), _observer, _trainer.CpuGradientNote);
-        using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_device);
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer, _trainer.CpuGradientNote);
+        using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_run.Device);
         loop.Run(() => _trainer.Run(pending =>
         {
             long step = _trainer.GlobalStep;
@@ -93,7 +84,7 @@ public sealed class TrainingSession : IDisposable
             if (duties.Log) loop.Metrics.Write(MetricsRecord(report));
             if (duties.Preview) WritePreview($"step_{step:D7}.png");
             if (duties.Checkpoint) SaveCheckpoint();
-        }, cancellation), () => SaveCheckpoint(), CheckpointPath, ResumeCommand, () => _trainer.GlobalStep);
+        }, cancellation), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
         SaveCheckpoint();
         WritePreview("final.png");
         if (gpuMemory is { Available: true })
@@ -102,15 +93,13 @@ public sealed class TrainingSession : IDisposable
                            $"{(_trainer.GlobalStep - loop.StartStep) * train.BatchSize / loop.Elapsed.TotalSeconds:F0} images/s over the run.");
     }
 
-    private string ResumeCommand => $"lddgan train {_recipe.SourcePath ?? "<recipe.toml>"} --resume -o {RunDirectory}";
-
     public string ResolvedToml() => _recipe.ToToml(
         $"Resolved recipe of run '{_recipe.Name}': every option written out.\nReproduce with: lddgan train <this file>");
 
     public void SaveCheckpoint(string? path = null)
     {
         path ??= CheckpointPath;
-        WriteCheckpoint(path, ResolvedToml(), _model, _trainer, _rng);
+        WriteCheckpoint(path, ResolvedToml(), _model, _trainer, _run.Rng);
         _observer.Note($"checkpoint: {path} (step {_trainer.GlobalStep})");
     }
 
@@ -163,7 +152,7 @@ public sealed class TrainingSession : IDisposable
         }
         reader.LoadOptimizer("generator", _trainer.OptimizerG);
         reader.LoadOptimizer("discriminator", _trainer.OptimizerD);
-        foreach (var (name, generator) in _rng.All()) reader.LoadGenerator(name, generator);
+        foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
     }
@@ -211,7 +200,6 @@ public sealed class TrainingSession : IDisposable
         _trainer.Dispose();
         _model.Dispose();
         _components.Dataset.Dispose();
-        _rng.Dispose();
-        torch.set_num_threads(_threadsBefore); // the thread count is process-wide; give it back
+        _run.Dispose();
     }
 }
