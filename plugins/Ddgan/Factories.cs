@@ -88,20 +88,3 @@ public sealed class ToyMlpDiscriminatorFactory : ComponentFactory<ToyMlpDiscrimi
         return Placement.MoveTo(model, context);
     }
 }
-
-/// <summary>Helpers shared by the factories: shape checks and the move to the run's device.</summary>
-internal static class Placement
-{
-    /// <summary>Modules are built on the CPU (where the initialisers run) and then moved to the run's device.</summary>
-    public static T MoveTo<T>(T module, ComponentContext context) where T : torch.nn.Module => LddGan.Layers.Placement.MoveTo(module, context);
-
-    public static SampleShape RequireImage(SampleShape shape, string component) =>
-        shape.IsVector
-            ? throw new ArgumentException($"{component} needs image-like samples (C, H, W), got a vector of {shape.Channels}")
-            : shape;
-
-    public static int RequireVector(SampleShape shape, string component) =>
-        shape.IsVector
-            ? shape.Channels
-            : throw new ArgumentException($"{component} needs vector samples (e.g. 2-D points), got {shape}");
-}

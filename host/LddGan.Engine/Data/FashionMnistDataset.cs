@@ -1,6 +1,6 @@
 using LddGan.Abstractions;
-using LddGan.Engine.Diffusion;
 using static TorchSharp.torch;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Data;
 

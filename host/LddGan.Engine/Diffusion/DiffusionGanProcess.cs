@@ -1,5 +1,6 @@
 using LddGan.Abstractions;
 using static TorchSharp.torch;
+using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Diffusion;
 

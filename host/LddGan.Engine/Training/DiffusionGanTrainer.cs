@@ -122,7 +122,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         // --- Discriminator: real pairs (x_t, x_{t+1}) against fake pairs (x_t' ~ q(x_t | G(x_{t+1}), x_{t+1}), x_{t+1}) ---
         TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
         _optimizerD.zero_grad();
-        var t = Diffusion.GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
+        var t = GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
         var (xt, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
         xt = xt.detach().requires_grad_(true);
         xNext = xNext.detach();
@@ -145,7 +145,7 @@ public sealed class DiffusionGanTrainer : IDisposable
         Tensor x0Fake;
         using (no_grad())
         {
-            var z = Diffusion.GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
+            var z = GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
             x0Fake = _c.Generator.call(xNext, t, z);
         }
         var xFake = _c.Process.SamplePosterior(x0Fake, xNext, t, _rng.Noise);
@@ -157,9 +157,9 @@ public sealed class DiffusionGanTrainer : IDisposable
         // --- Generator: non-saturating loss on fresh pairs, plus the schedule's reconstruction of x_0 ---
         TrainingBudget.SetRequiresGrad(_c.Discriminator, false);
         _optimizerG.zero_grad();
-        t = Diffusion.GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
+        t = GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
         (_, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
-        var zG = Diffusion.GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
+        var zG = GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
         var x0Pred = _c.Generator.call(xNext, t, zG);
         var xPos = _c.Process.SamplePosterior(x0Pred, xNext, t, _rng.Noise);
         var lossAdversarial = softplus(-_c.Discriminator.call(xPos, t, xNext).view(-1)).mean();

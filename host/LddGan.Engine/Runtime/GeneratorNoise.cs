@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LddGan.Engine.Diffusion;
+namespace LddGan.Engine.Runtime;
 
 /// <summary>
 /// Random draws from an optional <see cref="Generator"/>. Every generator of the framework is a CPU generator
