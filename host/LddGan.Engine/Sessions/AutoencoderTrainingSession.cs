@@ -100,18 +100,18 @@ public sealed class AutoencoderTrainingSession : IDisposable
             var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
             _observer.Stepped(new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, imagesPerSecond, loop.Elapsed, eta));
             if (duties.Log)
-                loop.Metrics.Write(new Dictionary<string, object?>
+                loop.Log(step, new Dictionary<string, object?>
                 {
                     ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
                     ["g_adv"] = Finite(l.GeneratorAdversarial), ["adaptive_weight"] = l.AdaptiveWeight, ["loss"] = l.Total,
                     ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
                     ["elapsed_s"] = loop.Elapsed.TotalSeconds,
                 });
-            if (duties.Preview) WritePreview($"step_{step:D7}.png");
+            if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), SaveCheckpoint, CheckpointPath,
            _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
-        WritePreview("final.png");
+        loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
         var evaluation = Evaluate();
         _latentMaxAbs = evaluation.LatentMaxAbs;
         SaveCheckpoint();
@@ -143,7 +143,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
     }
 
     /// <summary>The first preview_count training images above their reconstructions.</summary>
-    private void WritePreview(string fileName)
+    private string WritePreview(string fileName)
     {
         using var scope = NewDisposeScope();
         var count = (int)Math.Min(_recipe.Train.PreviewCount, _components.Dataset.Count);
@@ -158,6 +158,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         string path = Path.Combine(RunDirectory, "samples", fileName);
         SampleRenderer.Save(cat([images, reconstructions]).cpu(), path, columns: Math.Min(count, 16));
         _observer.Note($"reconstructions: {path} (inputs above, reconstructions below)");
+        return path;
     }
 
     /// <summary>L1 and PSNR on the held-out split, and max |latent| on training images.</summary>

@@ -41,6 +41,7 @@ public sealed class TrainingRunLoop : IDisposable
         _observer = observer;
         RunFolder.Prepare(plan.RunDirectory, start.ResolvedToml, start.Seed, plan.Device, start.Plugins);
         Metrics = new MetricsLog(Path.Combine(plan.RunDirectory, "metrics.jsonl"), start.Resumed ? plan.StartStep : null);
+        TensorBoard = new TensorBoardLog(plan.RunDirectory);
         StartStep = _windowStart = plan.StartStep;
         TotalSteps = plan.TotalSteps;
         observer.Started(plan);
@@ -48,9 +49,24 @@ public sealed class TrainingRunLoop : IDisposable
     }
 
     public MetricsLog Metrics { get; }
+    /// <summary>The same numbers and the preview grids for TensorBoard (<c>tensorboard --logdir runs</c>).</summary>
+    public TensorBoardLog TensorBoard { get; }
     public long StartStep { get; }
     public long TotalSteps { get; }
     public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>One metrics.jsonl line; its numbers (all but step and epoch) also go to TensorBoard as scalars.</summary>
+    public void Log(long step, IReadOnlyDictionary<string, object?> record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        Metrics.Write(record);
+        foreach (var (key, value) in record)
+            if (key is not ("step" or "epoch") && value is double or float or int or long)
+                TensorBoard.Scalar(key, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), step);
+    }
+
+    /// <summary>A preview grid written at <paramref name="step"/>, shown in TensorBoard's images.</summary>
+    public void Preview(string pngPath, long step) => TensorBoard.Image("samples", pngPath, step);
 
     /// <summary>What <paramref name="step"/> owes: the last step always logs; its preview and checkpoint come after the loop.</summary>
     public StepDuties DutiesAt(long step) => new(
@@ -101,7 +117,11 @@ public sealed class TrainingRunLoop : IDisposable
         }
     }
 
-    public void Dispose() => Metrics.Dispose();
+    public void Dispose()
+    {
+        Metrics.Dispose();
+        TensorBoard.Dispose();
+    }
 }
 
 /// <summary>What a run writes before its first step: its resolved recipe, seed and plugins, and whether it resumes.</summary>

@@ -81,12 +81,12 @@ public sealed class TrainingSession : IDisposable
             var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
                 _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, loop.Elapsed, eta);
             _observer.Stepped(report);
-            if (duties.Log) loop.Metrics.Write(MetricsRecord(report));
-            if (duties.Preview) WritePreview($"step_{step:D7}.png");
+            if (duties.Log) loop.Log(step, MetricsRecord(report));
+            if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
         SaveCheckpoint();
-        WritePreview("final.png");
+        loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
         if (gpuMemory is { Available: true })
             _observer.Note($"peak GPU memory in use: {gpuMemory.PeakBytes / 1073741824.0:F2} GiB (whole device, CUDA driver; " +
                            $"{gpuMemory.BaselineBytes / 1073741824.0:F2} GiB before training); " +
@@ -179,12 +179,13 @@ public sealed class TrainingSession : IDisposable
             .Where(s => trained.GetValueOrDefault(s, "") != now.GetValueOrDefault(s, "")).ToList();
     }
 
-    private void WritePreview(string fileName)
+    private string WritePreview(string fileName)
     {
         string path = Path.Combine(RunDirectory, "samples", fileName);
         using var samples = _model.Sample(_recipe.Train.PreviewCount, seed: _recipe.Seed + 100);
         SampleRenderer.Save(samples, path);
         _observer.Note($"samples: {path}");
+        return path;
     }
 
     private static Dictionary<string, object?> MetricsRecord(StepReport r) => new()

@@ -46,6 +46,29 @@ public sealed class SessionTests
     }
 
     [Test]
+    public void RunWritesTensorBoardEventsThatReadBack()
+    {
+        using (var session = Session(TinyRecipe(), "run")) session.Run();
+        string run = Path.Combine(_dir, "run");
+        var file = Directory.GetFiles(run, "events.out.tfevents.*").Single();
+        var events = TensorBoardLog.Read(file);
+        var metrics = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        var lossG = events.Where(e => e.Summary?.Value.Any(v => v.Tag == "loss_g") == true).ToList();
+        var images = events.Where(e => e.Summary?.Value.Any(v => v.Tag == "samples" && v.Image is not null) == true).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(events[0].FileVersion, Is.EqualTo("brain.Event:2"));
+            Assert.That(lossG.Select(e => e.Step), Is.EqualTo(Enumerable.Range(1, metrics.Length).Select(i => (long)i)), "one loss_g scalar per metrics line");
+            var last = System.Text.Json.JsonDocument.Parse(metrics[^1]).RootElement.GetProperty("loss_g").GetDouble();
+            Assert.That(lossG[^1].Summary.Value.Single(v => v.Tag == "loss_g").SimpleValue, Is.EqualTo((float)last));
+            Assert.That(images, Has.Count.EqualTo(1), "the final grid (the tiny recipe previews only at the end)");
+            Assert.That(images[0].Summary.Value[0].Image.EncodedImageString.ToByteArray(),
+                        Is.EqualTo(File.ReadAllBytes(Path.Combine(run, "samples", "final.png"))));
+            Assert.That(events.All(e => e.WallTime > 1.7e9), "wall times in Unix seconds");
+        });
+    }
+
+    [Test]
     public void CheckpointRoundTripGivesBitIdenticalSamples()
     {
         Tensor direct;
