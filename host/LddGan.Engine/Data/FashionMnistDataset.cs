@@ -1,6 +1,5 @@
 using LddGan.Abstractions;
 using static TorchSharp.torch;
-using LddGan.Engine.Runtime;
 
 namespace LddGan.Engine.Data;
 
@@ -89,11 +88,7 @@ public sealed class FashionMnistDataset : IDataset
         else if (size != _rows || size != _columns)
             x = nn.functional.interpolate(x, [size, size], mode: InterpolationMode.Bilinear, align_corners: false,
                                           antialias: size < _rows || size < _columns);
-        if (Options.RandomFlip)
-        {
-            var flip = GeneratorNoise.Uniform([b], ScalarType.Float32, CPU, augmentation).lt(0.5).view(b, 1, 1, 1);
-            x = where(flip, x.flip(3), x);
-        }
+        if (Options.RandomFlip) x = HorizontalFlip.Random(x, augmentation);
         return x.contiguous().MoveToOuterDisposeScope();
     }
 

@@ -1,0 +1,97 @@
+using LddGan.Abstractions;
+using static TorchSharp.torch;
+
+namespace LddGan.Engine.Data;
+
+/// <summary>
+/// CIFAR-10 (Krizhevsky 2009) from its binary distribution: each record is one label byte then 3,072 pixel bytes
+/// (the red, green and blue 32×32 planes, row-major). The bytes stay in memory; <see cref="GetBatch"/> gathers them,
+/// scales to [−1, 1] (x/127.5 − 1, as the official DDGAN transform) and optionally flips each image horizontally.
+/// </summary>
+public sealed class Cifar10Dataset : IDataset
+{
+    public const int Side = 32;
+    private const int ImageBytes = 3 * Side * Side;
+    private const int RecordBytes = 1 + ImageBytes;
+
+    /// <summary>Class names by label.</summary>
+    public static readonly IReadOnlyList<string> ClassNames =
+        ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+    private readonly byte[] _pixels;
+    private readonly byte[] _labels;
+
+    public Cifar10Dataset(Cifar10Options options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0) throw new ArgumentException("invalid [data] options for cifar10: " + string.Join(" ", errors), nameof(options));
+        Options = options;
+        var files = BatchFiles(options.Path, options.Split);
+        var records = new List<byte[]>();
+        foreach (var file in files)
+        {
+            byte[] bytes = File.ReadAllBytes(file);
+            if (bytes.Length == 0 || bytes.Length % RecordBytes != 0)
+                throw new DatasetException($"{file}: {bytes.Length:N0} bytes is not a whole number of CIFAR-10 records ({RecordBytes:N0} bytes each: " +
+                                           "a label byte and 3,072 pixel bytes); the file is damaged or not from the binary distribution (cifar-10-binary.tar.gz).");
+            records.Add(bytes);
+        }
+        long total = records.Sum(r => (long)(r.Length / RecordBytes));
+        Count = options.Limit > 0 ? Math.Min(options.Limit, total) : total;
+        _pixels = new byte[checked(Count * ImageBytes)];
+        _labels = new byte[Count];
+        long index = 0;
+        foreach (var bytes in records)
+            for (int at = 0; at < bytes.Length && index < Count; at += RecordBytes, index++)
+            {
+                byte label = bytes[at];
+                if (label > 9) throw new DatasetException($"{files[records.IndexOf(bytes)]}: record {at / RecordBytes} has label {label}; CIFAR-10 labels are 0 to 9.");
+                _labels[index] = label;
+                bytes.AsSpan(at + 1, ImageBytes).CopyTo(_pixels.AsSpan(checked((int)(index * ImageBytes))));
+            }
+        Shape = new SampleShape(3, Side, Side);
+    }
+
+    public Cifar10Options Options { get; }
+    public string Name => "cifar10";
+    public long Count { get; }
+    public SampleShape Shape { get; }
+
+    /// <summary>The class labels 0..9 of the <see cref="Count"/> samples.</summary>
+    public ReadOnlyMemory<byte> Labels => _labels;
+
+    public Tensor GetBatch(ReadOnlySpan<long> indices, Generator? augmentation = null)
+    {
+        if (indices.Length == 0) throw new ArgumentException("at least one index is needed.", nameof(indices));
+        var gathered = new byte[indices.Length * ImageBytes];
+        for (int i = 0; i < indices.Length; i++)
+            _pixels.AsSpan(checked((int)(CheckIndex(indices[i]) * ImageBytes)), ImageBytes).CopyTo(gathered.AsSpan(i * ImageBytes));
+        using var scope = NewDisposeScope();
+        long b = indices.Length;
+        var x = tensor(gathered, [b, 3, Side, Side]).to(ScalarType.Float32) / 127.5 - 1.0;
+        if (Options.RandomFlip) x = HorizontalFlip.Random(x, augmentation);
+        return x.contiguous().MoveToOuterDisposeScope();
+    }
+
+    public void Dispose() { }
+
+    private long CheckIndex(long index) =>
+        index >= 0 && index < Count ? index
+            : throw new ArgumentOutOfRangeException(nameof(index), index, $"cifar10 ({Options.Split}) has {Count} samples.");
+
+    /// <summary>The split's batch files, in the official order; a clear error naming the first one missing.</summary>
+    public static IReadOnlyList<string> BatchFiles(string folder, string split)
+    {
+        string[] names = split == "test" ? ["test_batch.bin"] : Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray();
+        string[] folders = [folder, System.IO.Path.Combine(folder, "cifar-10-batches-bin")];
+        var root = folders.FirstOrDefault(f => File.Exists(System.IO.Path.Combine(f, names[0]))) ?? folder;
+        var files = names.Select(n => System.IO.Path.Combine(root, n)).ToList();
+        if (files.FirstOrDefault(f => !File.Exists(f)) is { } missing)
+            throw new DatasetNotFoundException(
+                $"CIFAR-10 ({split} split) not found: no {missing}{(Directory.Exists(folder) ? "" : $" (the folder {folder} does not exist)")}. " +
+                "Download the binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), unpack it, " +
+                "and set path under [data] to the folder that holds data_batch_1.bin … test_batch.bin.", missing);
+        return files;
+    }
+}
