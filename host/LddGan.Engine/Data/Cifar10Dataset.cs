@@ -8,18 +8,20 @@ namespace LddGan.Engine.Data;
 /// (the red, green and blue 32×32 planes, row-major). The bytes stay in memory; <see cref="GetBatch"/> gathers them,
 /// scales to [−1, 1] (x/127.5 − 1, as the official DDGAN transform) and optionally flips each image horizontally.
 /// </summary>
-public sealed class Cifar10Dataset : IDataset
+public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
 {
     public const int Side = 32;
     private const int ImageBytes = 3 * Side * Side;
     private const int RecordBytes = 1 + ImageBytes;
 
     /// <summary>Class names by label.</summary>
-    public static readonly IReadOnlyList<string> ClassNames =
+    public static readonly IReadOnlyList<string> Classes =
         ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
     private readonly byte[] _pixels;
     private readonly byte[] _labels;
+    private readonly IReadOnlyList<string> _files;
+    private string? _contentHash;
 
     public Cifar10Dataset(Cifar10Options options)
     {
@@ -28,6 +30,7 @@ public sealed class Cifar10Dataset : IDataset
         if (errors.Count > 0) throw new ArgumentException("invalid [data] options for cifar10: " + string.Join(" ", errors), nameof(options));
         Options = options;
         var files = BatchFiles(options.Path, options.Split);
+        _files = files;
         var records = new List<byte[]>();
         foreach (var file in files)
         {
@@ -60,6 +63,19 @@ public sealed class Cifar10Dataset : IDataset
 
     /// <summary>The class labels 0..9 of the <see cref="Count"/> samples.</summary>
     public ReadOnlyMemory<byte> Labels => _labels;
+
+    IReadOnlyList<string> ILabeledDataset.ClassNames => Classes;
+
+    /// <summary>SHA-256 of the split's batch files with the sample count (computed once, on first use).</summary>
+    public string ContentHash => _contentHash ??= ContentHashing.Of([.. _files.Select(ContentHashing.File), $"count={Count}"]);
+
+    /// <summary>The labels at <paramref name="indices"/> as an int64 tensor of shape (B).</summary>
+    public Tensor GetLabels(ReadOnlySpan<long> indices)
+    {
+        var values = new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++) values[i] = _labels[CheckIndex(indices[i])];
+        return tensor(values, ScalarType.Int64);
+    }
 
     public Tensor GetBatch(ReadOnlySpan<long> indices, Generator? augmentation = null)
     {

@@ -8,19 +8,21 @@ namespace LddGan.Engine.Data;
 /// <see cref="GetBatch"/> gathers, scales to [−1, 1] (x/127.5 − 1), brings them to <see cref="FashionMnistOptions.ImageSize"/>
 /// (32: 2 px of background padding, i.e. −1; other sizes: bilinear) and optionally flips each image horizontally.
 /// </summary>
-public sealed class FashionMnistDataset : IDataset
+public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
 {
     public const string DebianPackage = "dataset-fashion-mnist";
     public const string InstallCommand = "sudo apt-get update && sudo apt-get install -y " + DebianPackage;
 
     /// <summary>Class names by label.</summary>
-    public static readonly IReadOnlyList<string> ClassNames =
+    public static readonly IReadOnlyList<string> Classes =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     private readonly byte[] _pixels;
     private readonly byte[] _labels;
     private readonly int _rows;
     private readonly int _columns;
+    private readonly string _imagesPath;
+    private string? _contentHash;
 
     public FashionMnistDataset(FashionMnistOptions options)
     {
@@ -30,6 +32,7 @@ public sealed class FashionMnistDataset : IDataset
         Options = options;
 
         var (imagesPath, labelsPath) = LocateFiles(options.Path, options.Split);
+        _imagesPath = imagesPath;
         var images = IdxFile.ReadImages(imagesPath);
         var labels = IdxFile.ReadLabels(labelsPath);
         long n = images.Dimensions[0];
@@ -55,6 +58,11 @@ public sealed class FashionMnistDataset : IDataset
 
     /// <summary>The class labels 0..9 of the <see cref="Count"/> samples.</summary>
     public ReadOnlyMemory<byte> Labels => _labels;
+
+    IReadOnlyList<string> ILabeledDataset.ClassNames => Classes;
+
+    /// <summary>SHA-256 of the images file with the image size and limit (computed once, on first use).</summary>
+    public string ContentHash => _contentHash ??= ContentHashing.Of(ContentHashing.File(_imagesPath), $"image_size={Options.ImageSize}", $"count={Count}");
 
     /// <summary>True when both splits' image and label files are in <paramref name="path"/> (gzip or raw).</summary>
     public static bool IsInstalled(string path) =>
