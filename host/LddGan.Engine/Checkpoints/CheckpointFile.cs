@@ -1,3 +1,4 @@
+using LddGan.Engine.Runtime;
 using System.IO.Compression;
 using System.Text.Json;
 using LddGan.Abstractions;
@@ -123,8 +124,8 @@ public static class CheckpointFile
     private static void WriteAtomically(string path, Action<ZipArchive> write)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        RemoveStaleTemporaries(path);
-        string temp = $"{path}.tmp-{Environment.ProcessId}";
+        TemporaryFiles.RemoveStale(path);
+        string temp = TemporaryFiles.NameFor(path);
         try
         {
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -138,25 +139,6 @@ public static class CheckpointFile
         {
             try { File.Delete(temp); } catch (IOException) { }
             throw;
-        }
-    }
-
-    /// <summary>
-    /// Deletes <c>&lt;path&gt;.tmp-&lt;pid&gt;</c> files left by writers that were killed mid-write (their process is gone);
-    /// a write in progress in a live process is left alone.
-    /// </summary>
-    private static void RemoveStaleTemporaries(string path)
-    {
-        string full = Path.GetFullPath(path);
-        string prefix = Path.GetFileName(full) + ".tmp-";
-        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(full)!, prefix + "*"))
-        {
-            if (!int.TryParse(Path.GetFileName(file)[prefix.Length..], out int pid) || pid == Environment.ProcessId) continue;
-            bool alive;
-            try { using var process = System.Diagnostics.Process.GetProcessById(pid); alive = !process.HasExited; }
-            catch (ArgumentException) { alive = false; }
-            if (!alive)
-                try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
