@@ -80,19 +80,24 @@ public sealed class DiffusionGanTrainer : IDisposable
             throw new InvalidOperationException(
                 $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
 
-        foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps,
-                                                cancellation, SetLearningRates))
+        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep);
+        using var batches = TrainingBatches.Open(_options.Prefetch, walk, _cursor, _rng, SetLearningRates, cancellation);
+        while (batches.Next() is { } batch)
         {
+            LastDataWait = batches.LastWait;
             if (_options.LrSchedule == LrSchedule.CosineSteps) SetLearningRates(Epoch);
-            using PendingStepLosses losses = StepOnBatch(indices);
+            using PendingStepLosses losses = StepOnBatch(batch);
             afterStep(losses);
         }
     }
 
-    private PendingStepLosses StepOnBatch(long[] indices)
+    /// <summary>How long the last step of <see cref="Run"/> waited for its batch (data time).</summary>
+    public TimeSpan LastDataWait { get; private set; }
+
+    private PendingStepLosses StepOnBatch(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+        using var owned = batch;
         Tensor x0;
         using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device, non_blocking: true));
         return Step(x0);
