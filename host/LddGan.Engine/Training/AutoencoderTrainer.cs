@@ -69,7 +69,10 @@ public sealed class AutoencoderTrainer : IDisposable
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
-    /// <summary>Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step.</summary>
+    /// <summary>
+    /// Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step. With <c>[train] prefetch</c>
+    /// the next batch is assembled on a background thread during the step (<see cref="BatchPrefetcher"/>).
+    /// </summary>
     public void Run(Action<AutoencoderStepLosses> afterStep, CancellationToken cancellation = default)
     {
         if (BatchesPerEpoch == 0)

@@ -72,7 +72,8 @@ public sealed class DiffusionGanTrainer : IDisposable
     /// <summary>
     /// Runs epochs until the budget (num_epochs or max_steps) is spent. <paramref name="afterStep"/> sees each step's
     /// losses while they are still on the device (the session reads them when it logs, previews or checkpoints); they
-    /// are released after it returns.
+    /// are released after it returns. With <c>[train] prefetch</c> the next batch is assembled on a background thread
+    /// during the step (<see cref="BatchPrefetcher"/>); nothing it saves or resumes differs.
     /// </summary>
     public void Run(Action<PendingStepLosses> afterStep, CancellationToken cancellation = default)
     {
