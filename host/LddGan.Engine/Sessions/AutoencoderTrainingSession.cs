@@ -95,6 +95,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         {
             long step = _trainer.GlobalStep;
             var duties = loop.DutiesAt(step);
+            loop.DataWait.Add(_trainer.LastDataWait);
             var (imagesPerSecond, eta) = loop.Throughput(step);
             // The console shows D = hinge loss and G = the autoencoder's total loss.
             var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
@@ -105,7 +106,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
                     ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
                     ["g_adv"] = Finite(l.GeneratorAdversarial), ["adaptive_weight"] = l.AdaptiveWeight, ["loss"] = l.Total,
                     ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
-                    ["elapsed_s"] = loop.Elapsed.TotalSeconds,
+                    ["data_ms"] = loop.DataWait.TakeMeanMilliseconds(), ["elapsed_s"] = loop.Elapsed.TotalSeconds,
                 });
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();

@@ -51,6 +51,8 @@ public sealed class TrainingRunLoop : IDisposable
     public MetricsLog Metrics { get; }
     /// <summary>The same numbers and the preview grids for TensorBoard (<c>tensorboard --logdir runs</c>).</summary>
     public TensorBoardLog TensorBoard { get; }
+    /// <summary>Data time per step over the log window; sessions add each step's wait and log the mean as <c>data_ms</c>.</summary>
+    public DataWaitWindow DataWait { get; } = new();
     public long StartStep { get; }
     public long TotalSteps { get; }
     public TimeSpan Elapsed => _clock.Elapsed;

@@ -75,13 +75,14 @@ public sealed class TrainingSession : IDisposable
         {
             long step = _trainer.GlobalStep;
             var duties = loop.DutiesAt(step);
+            loop.DataWait.Add(_trainer.LastDataWait);
             // The host waits for the device only here: a diverged run is caught before it is logged or saved.
             if (duties.Any) pending.ReadFinite();
             var (imagesPerSecond, eta) = loop.Throughput(step);
             var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
                 _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, loop.Elapsed, eta);
             _observer.Stepped(report);
-            if (duties.Log) loop.Log(step, MetricsRecord(report));
+            if (duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
@@ -188,12 +189,12 @@ public sealed class TrainingSession : IDisposable
         return path;
     }
 
-    private static Dictionary<string, object?> MetricsRecord(StepReport r) => new()
+    private static Dictionary<string, object?> MetricsRecord(StepReport r, double dataMilliseconds) => new()
     {
         ["step"] = r.Step, ["epoch"] = r.Epoch,
         ["loss_d_real"] = r.Losses.DReal, ["loss_d_fake"] = r.Losses.DFake, ["r1"] = r.Losses.R1,
         ["loss_g_adv"] = r.Losses.GAdversarial, ["loss_g_rec"] = r.Losses.GReconstruction, ["loss_g"] = r.Losses.G,
-        ["lr_g"] = r.LrG, ["lr_d"] = r.LrD, ["images_per_s"] = r.ImagesPerSecond, ["elapsed_s"] = r.Elapsed.TotalSeconds,
+        ["lr_g"] = r.LrG, ["lr_d"] = r.LrD, ["images_per_s"] = r.ImagesPerSecond, ["data_ms"] = dataMilliseconds, ["elapsed_s"] = r.Elapsed.TotalSeconds,
     };
 
     public void Dispose()

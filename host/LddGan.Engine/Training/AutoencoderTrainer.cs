@@ -69,7 +69,10 @@ public sealed class AutoencoderTrainer : IDisposable
 
     public long TotalSteps => TrainingBudget.TotalSteps(BatchesPerEpoch, _options.NumEpochs, _options.MaxSteps);
 
-    /// <summary>Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step.</summary>
+    /// <summary>
+    /// Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step. With <c>[train] prefetch</c>
+    /// the next batch is assembled on a background thread during the step (<see cref="BatchPrefetcher"/>).
+    /// </summary>
     public void Run(Action<AutoencoderStepLosses> afterStep, CancellationToken cancellation = default)
     {
         if (BatchesPerEpoch == 0)
@@ -77,17 +80,21 @@ public sealed class AutoencoderTrainer : IDisposable
                 $"the dataset has {_c.Dataset.Count} images, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
         _c.Autoencoder.train();
         _c.Discriminator.train();
-        foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps, cancellation))
+        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep);
+        using var batches = TrainingBatches.Open(_options.Prefetch, walk, _cursor, _rng, null, cancellation);
+        while (batches.Next() is { } batch)
         {
+            LastDataWait = batches.LastWait;
             AutoencoderStepLosses losses;
             using (NewDisposeScope())
-            {
-                using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+            using (batch)
                 losses = TrainStep(batch.to(_device));
-            }
             afterStep(losses);
         }
     }
+
+    /// <summary>How long the last step of <see cref="Run"/> waited for its batch (data time).</summary>
+    public TimeSpan LastDataWait { get; private set; }
 
     /// <summary>One autoencoder update and (from disc_start on) one discriminator update on a batch of images in [-1, 1].</summary>
     public AutoencoderStepLosses TrainStep(Tensor x)

@@ -41,6 +41,12 @@ public sealed record AutoencoderTrainingOptions : IValidatableOptions
     public int EvalCount { get; init; }
     /// <summary>Training images whose latents set the recommended scale factor (max |latent|) at the end.</summary>
     public int ScaleCount { get; init; } = 5000;
+    /// <summary>
+    /// Assemble the next batch (indices, <c>GetBatch</c>, augmentation) on a background thread while the current step
+    /// trains. Results, checkpoints and resume are the same either way; false makes each step wait for its batch, to
+    /// measure the data time (<c>data_ms</c> in metrics.jsonl).
+    /// </summary>
+    public bool Prefetch { get; init; } = true;
     /// <summary>Intra-op CPU threads (0: libtorch's default).</summary>
     public int Threads { get; init; }
 

@@ -72,7 +72,8 @@ public sealed class DiffusionGanTrainer : IDisposable
     /// <summary>
     /// Runs epochs until the budget (num_epochs or max_steps) is spent. <paramref name="afterStep"/> sees each step's
     /// losses while they are still on the device (the session reads them when it logs, previews or checkpoints); they
-    /// are released after it returns.
+    /// are released after it returns. With <c>[train] prefetch</c> the next batch is assembled on a background thread
+    /// during the step (<see cref="BatchPrefetcher"/>); nothing it saves or resumes differs.
     /// </summary>
     public void Run(Action<PendingStepLosses> afterStep, CancellationToken cancellation = default)
     {
@@ -80,19 +81,24 @@ public sealed class DiffusionGanTrainer : IDisposable
             throw new InvalidOperationException(
                 $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
 
-        foreach (var indices in _cursor.Batches(_c.Dataset.Count, _options.BatchSize, _options.NumEpochs, () => GlobalStep < TotalSteps,
-                                                cancellation, SetLearningRates))
+        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep);
+        using var batches = TrainingBatches.Open(_options.Prefetch, walk, _cursor, _rng, SetLearningRates, cancellation);
+        while (batches.Next() is { } batch)
         {
+            LastDataWait = batches.LastWait;
             if (_options.LrSchedule == LrSchedule.CosineSteps) SetLearningRates(Epoch);
-            using PendingStepLosses losses = StepOnBatch(indices);
+            using PendingStepLosses losses = StepOnBatch(batch);
             afterStep(losses);
         }
     }
 
-    private PendingStepLosses StepOnBatch(long[] indices)
+    /// <summary>How long the last step of <see cref="Run"/> waited for its batch (data time).</summary>
+    public TimeSpan LastDataWait { get; private set; }
+
+    private PendingStepLosses StepOnBatch(Tensor batch)
     {
         using var scope = NewDisposeScope();
-        using var batch = _c.Dataset.GetBatch(indices, _rng.Augmentation);
+        using var owned = batch;
         Tensor x0;
         using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device, non_blocking: true));
         return Step(x0);

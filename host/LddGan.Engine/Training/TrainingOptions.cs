@@ -54,6 +54,12 @@ public sealed record TrainingOptions : IValidatableOptions
     public int CheckpointEvery { get; init; } = 500;
     /// <summary>Samples in each preview grid (fixed seed, EMA weights).</summary>
     public int PreviewCount { get; init; } = 64;
+    /// <summary>
+    /// Assemble the next batch (indices, <c>GetBatch</c>, augmentation) on a background thread while the current step
+    /// trains. Results, checkpoints and resume are the same either way; false makes each step wait for its batch, to
+    /// measure the data time (<c>data_ms</c> in metrics.jsonl).
+    /// </summary>
+    public bool Prefetch { get; init; } = true;
     /// <summary>Intra-op CPU threads (0: libtorch's default).</summary>
     public int Threads { get; init; }
 

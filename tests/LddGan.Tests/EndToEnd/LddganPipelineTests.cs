@@ -128,6 +128,24 @@ public sealed class LddganPipelineTests
     }
 
     [Test, Category(TestTiers.Slow)]
+    public void AutoencoderTrainingGivesTheSameWeightsWithAndWithoutPrefetch()
+    {
+        Dictionary<string, float[]> Trained(bool prefetch)
+        {
+            string toml = AutoencoderToml.Replace("num_epochs = 1", $"num_epochs = 2\nprefetch = {(prefetch ? "true" : "false")}");
+            using var session = new AutoencoderTrainingSession(new AutoencoderRecipeLoader(_catalog).Parse(toml, "tiny-ae.toml"), _catalog, [],
+                new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, $"prefetch-{prefetch}") }, new TextTrainingObserver(TextWriter.Null));
+            session.Run();
+            return session.Components.Autoencoder.state_dict().ToDictionary(
+                kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray());
+        }
+        var synchronous = Trained(prefetch: false);
+        var prefetched = Trained(prefetch: true);
+        Assert.That(prefetched.Keys, Is.EquivalentTo(synchronous.Keys));
+        foreach (var key in synchronous.Keys) Assert.That(prefetched[key], Is.EqualTo(synchronous[key]), key);
+    }
+
+    [Test, Category(TestTiers.Slow)]
     public void AutoencoderThenDiffusionGanInItsLatentSpace()
     {
         // Stage 1: the autoencoder.
