@@ -216,7 +216,7 @@ public sealed class TrainingSession : IDisposable
         var record = new Dictionary<string, object?> { ["step"] = step, ["epoch"] = _trainer.Epoch };
         foreach (var (name, value) in scalars) record[name] = value;
         loop.Log(step, record);
-        _observer.Note($"step {step}: " + string.Join(", ", scalars.Select(kv => $"{kv.Key} {kv.Value:G5}")));
+        _observer.Note($"step {step}: " + string.Join(", ", scalars.Select(kv => $"{kv.Key} {kv.Value:0.####}")));
         loop.RestartThroughput(step);
     }
 
