@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LddGan.Engine.Recipes;
 using LddGan.Evaluation;
 using Spectre.Console;
 
@@ -13,7 +14,12 @@ public static class EvalCommand
         var batch = new Option<int>("--batch") { Description = "Samples generated (and images featurised) per batch.", DefaultValueFactory = _ => 250 };
         var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise.", DefaultValueFactory = _ => 0 };
         var features = new Option<string>("--features") { Description = $"Feature extractor: {string.Join(", ", FeatureExtractors.Names)}.", DefaultValueFactory = _ => FeatureNetExtractor.ExtractorName };
-        var split = new Option<string>("--split") { Description = "Reference split: test or train.", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "Reference split: test or train (for a reference dataset with splits).", DefaultValueFactory = _ => "test" };
+        var reference = new Option<string?>("--reference")
+        {
+            Description = "The real images: a .toml recipe (its [data] section) or a folder of images (the image-folder dataset at the samples' size). " +
+                          "Default: the checkpoint recipe's dataset.",
+        };
         split.AcceptOnlyFromAmong("test", "train");
         var weights = new Option<string?>("--feature-weights") { Description = $"Feature network weights (default: {FeatureNetExtractor.DefaultWeights}, looked up from the working directory upwards)." };
         var cache = new Option<string?>("--cache") { Description = "Folder for cached real-data features (default: $LDDGAN_CACHE/eval, else runs/.cache/eval)." };
@@ -21,12 +27,16 @@ public static class EvalCommand
         var output = new Option<string?>("--out", "-o") { Description = "Where to write the JSON report (default: eval.json in the run directory, else runs/eval/<checkpoint name>.eval.json)." };
         var command = new Command("eval", "Evaluate a checkpoint: FID in the feature network's space (FID-FMNIST), precision and recall (k = 3) against the dataset, NFE; writes eval.json.")
         {
-            checkpoint, n, batch, seed, features, split, weights, cache, device, output,
+            checkpoint, n, batch, seed, features, split, reference, weights, cache, device, output,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             string target = parse.GetRequiredValue(checkpoint);
-            using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(target));
+            string? referencePath = parse.GetValue(reference);
+            // A reference recipe may name a plugin's dataset: its plugin folders are loaded too.
+            var referenceRecipe = referencePath is not null && File.Exists(referencePath) && referencePath.EndsWith(".toml", StringComparison.OrdinalIgnoreCase)
+                ? RecipeDocument.Read(referencePath) : null;
+            using var host = new HostContext((parse.GetValue(plugins) ?? []).Concat(referenceRecipe?.PluginFolders ?? []), HostContext.RecipeOfRun(target));
             var options = new EvaluationOptions
             {
                 Count = parse.GetValue(n),
@@ -34,6 +44,7 @@ public static class EvalCommand
                 Seed = parse.GetValue(seed),
                 Features = parse.GetValue(features)!,
                 Split = parse.GetValue(split)!,
+                Reference = referencePath,
                 FeatureWeights = parse.GetValue(weights),
                 CacheFolder = parse.GetValue(cache),
                 Device = parse.GetValue(device),
@@ -72,11 +83,24 @@ public static class EvalCommand
         table.AddRow($"recall (k = {r.K})", $"{r.Recall:F4}");
         table.AddRow("NFE", r.Nfe.ToString());
         table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0})");
-        table.AddRow("reference", $"{r.ReferenceImages:N0} {Markup.Escape(r.Dataset)} {r.Split} images{(r.ReferenceFromCache ? " (cached features)" : "")}");
+        table.AddRow("reference", Markup.Escape(ReferenceText(r)));
         table.AddRow("sampling + features", $"{r.SamplingSeconds:F1} s");
         table.AddRow("total", $"{r.TotalSeconds:F1} s on {Markup.Escape(r.Device)}");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"report → [bold]{Markup.Escape(path)}[/]");
+    }
+
+    /// <summary>"10,000 fashion-mnist test images (/usr/share/…; sha256:1234abcd…; cached features)".</summary>
+    private static string ReferenceText(EvaluationReport r)
+    {
+        var d = r.Reference;
+        string what = $"{r.ReferenceImages:N0} {d?.Type ?? r.Dataset}{(d?.Split is { } s ? " " + s : "")} images";
+        var details = new List<string>();
+        if (d?.Path is { } path) details.Add(path);
+        else if (d is not null) details.Add($"from {d.Origin}");
+        if (d?.ContentHash is { } hash) details.Add(hash.Length > 23 ? hash[..23] + "…" : hash);
+        details.Add(r.ReferenceFromCache ? "cached features" : r.ReferenceCacheFile is null ? "not cached: no content hash" : "features cached now");
+        return $"{what} ({string.Join("; ", details)})";
     }
 
     /// <summary>One Spectre task per stage.</summary>

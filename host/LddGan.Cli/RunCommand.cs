@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
+using LddGan.Evaluation;
 using LddGan.Scripting;
 
 namespace LddGan.Cli;
@@ -34,7 +35,7 @@ public static class RunCommand
                 case ".toml":
                     var loaded = new RecipeLoader(host.Catalog).Bind(document!);
                     using (var session = new TrainingSession(loaded, host.Catalog, host.Plugins,
-                               new TrainingSessionOptions { RunDirectory = parse.GetValue(output) },
+                               new TrainingSessionOptions { RunDirectory = parse.GetValue(output), Evaluators = new TrainingFidEvaluatorFactory(host.Catalog) },
                                new SpectreTrainingObserver(null, Math.Max(loaded.Train.LogEvery, 1))))
                         session.Run(signals.Token);
                     return ErrorReporting.Ok;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
+using LddGan.Evaluation;
 using Spectre.Console;
 
 namespace LddGan.Cli;
@@ -22,7 +23,10 @@ public static class TrainCommand
             string path = parse.GetRequiredValue(recipe).FullName;
             var document = RecipeDocument.Read(path);   // read once: plugin folders, kind, then the binding
             using var host = new HostContext(parse.GetValue(plugins) ?? [], document);
-            var options = new TrainingSessionOptions { Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output) };
+            var options = new TrainingSessionOptions
+            {
+                Resume = parse.GetValue(resume), RunDirectory = parse.GetValue(output), Evaluators = new TrainingFidEvaluatorFactory(host.Catalog),
+            };
             long? steps = parse.GetValue(maxSteps);
             UsageException.RequirePositive(steps, "--max-steps");
             if (options.RunDirectory is { } runDirectory) UsageException.RequireCreatableFolder(runDirectory, "--output");

@@ -76,7 +76,8 @@ public static class WatchCommand
             try
             {
                 var recipe = new RecipeLoader(manager.Catalog).LoadFile(recipePath);
-                recipe = recipe with { Train = recipe.Train with { MaxSteps = maxSteps } };
+                // A watch run is a short smoke run of the plugins: no FID during it.
+                recipe = recipe with { Train = recipe.Train with { MaxSteps = maxSteps, EvalEvery = 0 } };
                 TrainingSession session;
                 try
                 {

@@ -11,8 +11,13 @@ public sealed record EvaluationOptions
     public long Seed { get; init; }
     /// <summary>Feature extractor name (see <see cref="FeatureExtractors.Names"/>).</summary>
     public string Features { get; init; } = FeatureNetExtractor.ExtractorName;
-    /// <summary>Reference split: "test" or "train".</summary>
+    /// <summary>Reference split: "test" or "train" (for a reference dataset that has splits).</summary>
     public string Split { get; init; } = "test";
+    /// <summary>
+    /// The real images: null for the checkpoint recipe's dataset, a <c>.toml</c> recipe (its <c>[data]</c>), or a folder
+    /// of images (read by the <c>image-folder</c> dataset at the samples' side and channel count).
+    /// </summary>
+    public string? Reference { get; init; }
     /// <summary>Neighbour count of precision/recall.</summary>
     public int K { get; init; } = PrecisionRecall.DefaultK;
     /// <summary>Weights of the feature extractor (default: the shipped file, found from the working directory upwards).</summary>

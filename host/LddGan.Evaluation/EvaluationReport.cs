@@ -11,9 +11,13 @@ public sealed record EvaluationReport
     public long GlobalStep { get; init; }
     /// <summary>"ema" or "raw".</summary>
     public required string Weights { get; init; }
+    /// <summary>The reference dataset's name (its type).</summary>
     public required string Dataset { get; init; }
+    /// <summary>The reference split ("none" for a dataset without splits).</summary>
     public required string Split { get; init; }
     public long ReferenceImages { get; init; }
+    /// <summary>The reference: dataset type, where it was chosen, its path, split, image count and content hash.</summary>
+    public ReferenceDescription? Reference { get; init; }
     public int Samples { get; init; }
     public long Seed { get; init; }
     public int BatchSize { get; init; }
@@ -32,7 +36,10 @@ public sealed record EvaluationReport
     public double TotalSeconds { get; init; }
     /// <summary>Whether the real-data features came from the cache.</summary>
     public bool ReferenceFromCache { get; init; }
-    public required string ReferenceCacheFile { get; init; }
+    /// <summary>The cache file of the real-data features; null when they were not cached (see <see cref="ReferenceNotCached"/>).</summary>
+    public string? ReferenceCacheFile { get; init; }
+    /// <summary>Why the real-data features were computed without the cache; null when they were cached.</summary>
+    public string? ReferenceNotCached { get; init; }
     public required string Device { get; init; }
     public DateTimeOffset Created { get; init; }
 

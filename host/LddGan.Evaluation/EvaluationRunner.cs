@@ -22,16 +22,20 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         using var session = DiffusionGanModel.Load(checkpointOrRun, catalog, options.Device);
         var device = DeviceSelection.Resolve(options.Device ?? session.Recipe.Device, session.Recipe.Runtime);
         using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
+        // Before any data is read: a pairing the extractor cannot take (colour images, fmnist features) fails at once.
+        if (extractor.Refuses(session.DataShape) is { } refusal) throw new EvaluationException($"--features {extractor.Name}: {refusal}");
 
-        var (dataset, dataHash, imageSize) = ReferenceData.Open(session.Recipe.Data, options.Split);
-        using var _ = dataset;
-        long referenceCount = Math.Min(options.Count, dataset.Count);
-        var key = new ReferenceKey(dataset.Name, dataHash, options.Split, imageSize, referenceCount, extractor.Name, extractor.Fingerprint);
+        var source = ReferenceSource.Resolve(options.Reference, session.Recipe.Data, session.DataShape, catalog);
+        using var referenceData = ReferenceDataset.Open(source, options.Split, session.DataShape, catalog, device);
+        long referenceCount = Math.Min(options.Count, referenceData.Dataset.Count);
+        if (referenceCount <= options.K)
+            throw new EvaluationException($"the reference ({referenceData.Name}, from {source.Origin}) has {referenceData.Dataset.Count} images; " +
+                                          $"precision/recall needs more than k = {options.K}. Choose a larger reference (--reference).");
         var cache = new ReferenceStatisticsCache(options.CacheFolder ?? ReferenceStatisticsCache.DefaultFolder());
-        using var reference = cache.GetOrCompute(key, () => ExtractDataset(dataset, referenceCount, extractor, options.BatchSize, progress));
+        using var reference = referenceData.Features(referenceCount, extractor, cache, options.BatchSize, progress);
 
         var sampling = Stopwatch.StartNew();
-        using var fake = ExtractSamples(session, options, extractor, progress);
+        using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress);
         sampling.Stop();
         using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
         var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
@@ -43,9 +47,10 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             Checkpoint = Path.GetFullPath(session.CheckpointPath!),
             GlobalStep = session.Meta.GlobalStep,
             Weights = session.UsesEma ? "ema" : "raw",
-            Dataset = dataset.Name,
-            Split = options.Split,
+            Dataset = referenceData.Dataset.Name,
+            Split = referenceData.Split ?? "none",
             ReferenceImages = referenceCount,
+            Reference = referenceData.Describe(referenceCount),
             Samples = options.Count,
             Seed = options.Seed,
             BatchSize = options.BatchSize,
@@ -61,6 +66,8 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             TotalSeconds = clock.Elapsed.TotalSeconds,
             ReferenceFromCache = reference.FromCache,
             ReferenceCacheFile = reference.Path,
+            ReferenceNotCached = reference.Path is null
+                ? $"the {referenceData.Spec.Type} dataset has no content hash, so its features are computed on every evaluation" : null,
             Device = device.ToString(),
             Created = DateTimeOffset.Now,
         };
@@ -84,18 +91,21 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         return Concatenate(parts);
     }
 
-    private static Tensor ExtractSamples(DiffusionGanModel session, EvaluationOptions options, IFeatureExtractor extractor,
-                                         IProgress<EvaluationProgress>? progress)
+    /// <summary>Features (N, D) of <paramref name="count"/> samples of the model's sampling generator, one noise stream seeded by <paramref name="seed"/>.</summary>
+    public static Tensor ExtractSamples(DiffusionGanModel model, int count, long seed, int batchSize, IFeatureExtractor extractor,
+                                        IProgress<EvaluationProgress>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(extractor);
         const string stage = "samples";
         var parts = new List<Tensor>();
         long done = 0;
-        progress?.Report(new(stage, 0, options.Count));
-        foreach (var batch in session.SampleBatches(options.Count, options.Seed, options.BatchSize))
+        progress?.Report(new(stage, 0, count));
+        foreach (var batch in model.SampleBatches(count, seed, batchSize))
         {
             using (batch) parts.Add(extractor.Extract(batch));
             done += parts[^1].shape[0];
-            progress?.Report(new(stage, done, options.Count));
+            progress?.Report(new(stage, done, count));
         }
         return Concatenate(parts);
     }

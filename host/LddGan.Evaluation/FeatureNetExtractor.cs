@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using LddGan.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,6 +50,12 @@ public sealed class FeatureNetExtractor : IFeatureExtractor
         using (var stream = File.OpenRead(path)) hash = Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
         return new FeatureNetExtractor(net, "sha256:" + hash, device);
     }
+
+    public string? Refuses(SampleShape shape) => shape.IsVector || shape.Channels != _net.InChannels
+        ? $"the {ExtractorName} feature network reads {_net.InChannels}-channel images (it is a Fashion-MNIST classifier), and these are {shape}. " +
+          "For colour images use the Inception features: lddgan eval --features inception --feature-weights <pytorch-fid's Inception weights> " +
+          "(see docs/evaluation-inception.md)."
+        : null;
 
     public Tensor Extract(Tensor images)
     {

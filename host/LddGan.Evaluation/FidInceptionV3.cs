@@ -1,3 +1,4 @@
+using LddGan.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -107,6 +108,10 @@ public sealed class FidInceptionV3 : nn.Module<Tensor, Tensor>, IFeatureExtracto
     /// roughly 30 MB of activations).
     /// </summary>
     public Tensor Extract(Tensor images) => Extract(images, observe: null);
+
+    public string? Refuses(SampleShape shape) => shape.IsVector || shape.Channels is not (1 or 3)
+        ? $"the Inception network reads 1- or 3-channel images, and these samples are {shape}."
+        : null;
 
     /// <summary><see cref="Extract(Tensor)"/>, showing <paramref name="observe"/> the network input ("preprocessed") and the stages of <see cref="Run"/>.</summary>
     internal Tensor Extract(Tensor images, Action<string, Tensor>? observe)

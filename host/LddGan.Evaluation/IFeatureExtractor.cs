@@ -1,3 +1,4 @@
+using LddGan.Abstractions;
 using static TorchSharp.torch;
 
 namespace LddGan.Evaluation;
@@ -19,6 +20,12 @@ public interface IFeatureExtractor : IDisposable
     /// cached real-data features are recomputed when the weights change. The default, the name, suits fixed weights only.
     /// </summary>
     string Fingerprint => Name;
+
+    /// <summary>
+    /// Why this extractor cannot read images of <paramref name="shape"/>, with what to use instead; null when it can.
+    /// Asked before any sampling, so a wrong pairing fails at once.
+    /// </summary>
+    string? Refuses(SampleShape shape) => null;
 
     /// <summary>Features (B, <see cref="Dim"/>) as float32 on the CPU, for images (B, C, H, W) in [-1, 1] on any device.</summary>
     Tensor Extract(Tensor images);

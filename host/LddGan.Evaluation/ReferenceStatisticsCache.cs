@@ -5,16 +5,19 @@ using static TorchSharp.torch;
 
 namespace LddGan.Evaluation;
 
-/// <summary>Real-data features and their statistics; <see cref="FromCache"/> says whether they were read from disk.</summary>
-public sealed class ReferenceFeatures(ReferenceKey key, Tensor features, FeatureStatistics statistics, bool fromCache, string path) : IDisposable
+/// <summary>
+/// Real-data features and their statistics; <see cref="FromCache"/> says whether they were read from disk, and
+/// <see cref="Path"/> is the cache file (null when they are not cached).
+/// </summary>
+public sealed class ReferenceFeatures(ReferenceKey key, Tensor features, FeatureStatistics statistics, bool fromCache, string? path) : IDisposable
 {
     public ReferenceKey Key => key;
     /// <summary>(N, D) float32: the features themselves (precision/recall needs them).</summary>
     public Tensor Features => features;
     public FeatureStatistics Statistics => statistics;
     public bool FromCache => fromCache;
-    /// <summary>The cache file.</summary>
-    public string Path => path;
+    /// <summary>The cache file; null when the features are not cached.</summary>
+    public string? Path => path;
 
     public void Dispose()
     {
@@ -53,14 +56,29 @@ public sealed class ReferenceStatisticsCache(string folder)
     {
         string path = PathFor(key);
         if (TryRead(path, key) is { } cached) return cached;
+        var (stored, statistics) = Computed(key, computeFeatures);
+        Write(path, key, stored, statistics);
+        return new ReferenceFeatures(key, stored, statistics, fromCache: false, path);
+    }
+
+    /// <summary>
+    /// <paramref name="computeFeatures"/>'s (N, D) and their statistics, not cached: for a dataset without a content
+    /// hash, whose cache file could not tell when its images changed.
+    /// </summary>
+    public static ReferenceFeatures Uncached(ReferenceKey key, Func<Tensor> computeFeatures)
+    {
+        var (stored, statistics) = Computed(key, computeFeatures);
+        return new ReferenceFeatures(key, stored, statistics, fromCache: false, path: null);
+    }
+
+    private static (Tensor Features, FeatureStatistics Statistics) Computed(ReferenceKey key, Func<Tensor> computeFeatures)
+    {
         var features = computeFeatures();
         if (features.dim() != 2 || features.shape[0] != key.Count)
             throw new InvalidOperationException($"reference features must be ({key.Count}, D), got ({string.Join(", ", features.shape)})");
         var stored = features.to(ScalarType.Float32).cpu().contiguous();
         if (!ReferenceEquals(stored, features)) features.Dispose();
-        var statistics = FeatureStatistics.FromFeatures(stored);
-        Write(path, key, stored, statistics);
-        return new ReferenceFeatures(key, stored, statistics, fromCache: false, path);
+        return (stored, FeatureStatistics.FromFeatures(stored));
     }
 
     private static void Write(string path, ReferenceKey key, Tensor features, FeatureStatistics statistics)

@@ -7,6 +7,7 @@ using LddGan.Engine.Recipes;
 using LddGan.Engine.Runtime;
 using LddGan.Engine.Sessions;
 using LddGan.Engine.Training;
+using LddGan.Evaluation;
 using static TorchSharp.torch;
 
 namespace LddGan.Scripting;
@@ -102,7 +103,7 @@ public class RecipeContext
         ArgumentNullException.ThrowIfNull(recipe);
         var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), onStep, onEpoch);
         using var session = new TrainingSession(recipe, Catalog, Plugins,
-            new TrainingSessionOptions { RunDirectory = runDirectory, Resume = resume }, observer);
+            new TrainingSessionOptions { RunDirectory = runDirectory, Resume = resume, Evaluators = new TrainingFidEvaluatorFactory(Catalog) }, observer);
         session.Run(_stop);
         observer.FinishEpochIfComplete(session.Trainer);
         return new TrainingResult(session.RunDirectory, session.CheckpointPath, session.Trainer.GlobalStep, observer.Last);

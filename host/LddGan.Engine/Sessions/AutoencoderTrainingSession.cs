@@ -209,19 +209,12 @@ public sealed class AutoencoderTrainingSession : IDisposable
     /// <summary>The same dataset on its test split when it has one (a <c>split</c> option), else the training data.</summary>
     private (IDataset Dataset, string Split) HeldOutDataset()
     {
-        var registration = _catalog.Resolve(ComponentKind.Dataset, _recipe.Data.Type);
-        var properties = OptionsBinder.BindableProperties(_recipe.Data.Options.GetType()).ToDictionary(p => p.Name);
-        if (!properties.TryGetValue("Split", out var split) || split.PropertyType != typeof(string))
+        if (!UnaugmentedData.HasSplit(_recipe.Data))
         {
             _observer.Note($"the dataset '{_recipe.Data.Type}' has no split option: reconstruction is measured on training images");
             return (_components.Dataset, "train");
         }
-        var options = registration.Factory.CreateDefaultOptions();
-        foreach (var p in properties.Values) p.SetValue(options, p.GetValue(_recipe.Data.Options));
-        split.SetValue(options, "test");
-        if (properties.TryGetValue("RandomFlip", out var flip) && flip.PropertyType == typeof(bool)) flip.SetValue(options, false);
-        if (properties.TryGetValue("Limit", out var limit) && limit.PropertyType == typeof(int)) limit.SetValue(options, 0);
-        var spec = _recipe.Data with { Options = options };
+        var spec = UnaugmentedData.Of(_recipe.Data, "test");
         return (new ComponentBuilder(_catalog).Build<IDataset>(spec, new ComponentContext(default, default, 0, _run.Device)), "test");
     }
 

@@ -7,14 +7,17 @@ using TorchSharp;
 
 namespace LddGan.Engine.Sessions;
 
-/// <summary>How often a run logs, previews and checkpoints (the <c>[train]</c> keys of every kind of recipe).</summary>
-public sealed record RunCadence(int LogEvery, int SampleEvery, int CheckpointEvery, int BatchSize);
+/// <summary>
+/// How often a run logs, previews, checkpoints and evaluates (the <c>[train]</c> keys of every kind of recipe;
+/// <paramref name="EvalEvery"/> 0: never).
+/// </summary>
+public sealed record RunCadence(int LogEvery, int SampleEvery, int CheckpointEvery, int BatchSize, int EvalEvery = 0);
 
-/// <summary>What is due after one step: a metrics line, a preview grid, a checkpoint.</summary>
-public readonly record struct StepDuties(bool Log, bool Preview, bool Checkpoint)
+/// <summary>What is due after one step: a metrics line, a preview grid, a checkpoint, an evaluation.</summary>
+public readonly record struct StepDuties(bool Log, bool Preview, bool Checkpoint, bool Evaluate = false)
 {
     /// <summary>Anything that needs the step's losses on the host (the only place the host waits for the device).</summary>
-    public bool Any => Log || Preview || Checkpoint;
+    public bool Any => Log || Preview || Checkpoint || Evaluate;
 }
 
 /// <summary>
@@ -74,7 +77,18 @@ public sealed class TrainingRunLoop : IDisposable
     public StepDuties DutiesAt(long step) => new(
         Log: step % _cadence.LogEvery == 0 || step == TotalSteps,
         Preview: _cadence.SampleEvery > 0 && step % _cadence.SampleEvery == 0 && step != TotalSteps,
-        Checkpoint: _cadence.CheckpointEvery > 0 && step % _cadence.CheckpointEvery == 0 && step != TotalSteps);
+        Checkpoint: _cadence.CheckpointEvery > 0 && step % _cadence.CheckpointEvery == 0 && step != TotalSteps,
+        Evaluate: _cadence.EvalEvery > 0 && step % _cadence.EvalEvery == 0);
+
+    /// <summary>
+    /// Starts a new throughput window at <paramref name="step"/>: after an evaluation, whose seconds are not training
+    /// and would otherwise show as a slump in images/s and a jump in the ETA.
+    /// </summary>
+    public void RestartThroughput(long step)
+    {
+        _window.Restart();
+        _windowStart = step;
+    }
 
     /// <summary>
     /// Images per second over the last window of about a second, and the ETA at that rate (it follows the recent

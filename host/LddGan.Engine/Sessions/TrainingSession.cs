@@ -19,6 +19,11 @@ public sealed record TrainingSessionOptions
     public string? RunDirectory { get; init; }
     /// <summary>Continue from the run directory's latest checkpoint.</summary>
     public bool Resume { get; init; }
+    /// <summary>
+    /// Makes the evaluator a recipe with <c>[train] eval_every</c> &gt; 0 needs (the host's FID evaluator); without
+    /// one such a recipe is refused before training starts.
+    /// </summary>
+    public ITrainingEvaluatorFactory? Evaluators { get; init; }
 }
 
 /// <summary>
@@ -37,6 +42,7 @@ public sealed class TrainingSession : IDisposable
     private readonly DiffusionGanTrainer _trainer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
+    private readonly ITrainingEvaluator? _evaluator;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
@@ -60,6 +66,19 @@ public sealed class TrainingSession : IDisposable
         _trainer = new DiffusionGanTrainer(_components, recipe.Train, _run.Rng, _run.Device);
 
         if (options.Resume) RestoreFrom(CheckpointPath, catalog);
+        if (recipe.Train.EvalEvery > 0) _evaluator = CreateEvaluator(options.Evaluators);
+    }
+
+    /// <summary>Made before the first step, so a run that cannot be evaluated fails now rather than hours in.</summary>
+    private ITrainingEvaluator CreateEvaluator(ITrainingEvaluatorFactory? factory)
+    {
+        if (factory is null)
+            throw new RunSetupException(
+                $"[train] eval_every = {_recipe.Train.EvalEvery} asks for FID during training, but this training was started without an evaluator " +
+                "(lddgan train, lddgan run and a .csx script's Train provide one). Set eval_every = 0, or pass TrainingSessionOptions.Evaluators.");
+        var evaluator = factory.Create(_recipe, _dataShape, _run.Device);
+        _observer.Note($"evaluation every {_recipe.Train.EvalEvery} steps: {evaluator.Description}");
+        return evaluator;
     }
 
     /// <summary>Trains until the recipe's budget is spent. A stop (Ctrl+C, SIGTERM) saves a checkpoint first.</summary>
@@ -68,7 +87,8 @@ public sealed class TrainingSession : IDisposable
         var train = _recipe.Train;
         long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
-        using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
+        using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize,
+                                                                  _evaluator is null ? 0 : train.EvalEvery),
                                              new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer, _trainer.CpuGradientNote);
         using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_run.Device);
         loop.Run(() => _trainer.Run(pending =>
@@ -85,6 +105,7 @@ public sealed class TrainingSession : IDisposable
             if (duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
+            if (duties.Evaluate) Evaluate(loop, step);
         }, cancellation), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
         SaveCheckpoint();
         loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
@@ -189,6 +210,17 @@ public sealed class TrainingSession : IDisposable
         return path;
     }
 
+    /// <summary>One evaluation: a metrics.jsonl line (and TensorBoard scalars) of its own, and a note.</summary>
+    private void Evaluate(TrainingRunLoop loop, long step)
+    {
+        var scalars = _evaluator!.Evaluate(_model, step);
+        var record = new Dictionary<string, object?> { ["step"] = step, ["epoch"] = _trainer.Epoch };
+        foreach (var (name, value) in scalars) record[name] = value;
+        loop.Log(step, record);
+        _observer.Note($"step {step}: " + string.Join(", ", scalars.Select(kv => $"{kv.Key} {kv.Value:0.####}")));
+        loop.RestartThroughput(step);
+    }
+
     private static Dictionary<string, object?> MetricsRecord(StepReport r, double dataMilliseconds) => new()
     {
         ["step"] = r.Step, ["epoch"] = r.Epoch,
@@ -199,6 +231,7 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        _evaluator?.Dispose();
         _trainer.Dispose();
         _model.Dispose();
         _components.Dataset.Dispose();

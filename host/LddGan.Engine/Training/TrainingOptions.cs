@@ -62,6 +62,14 @@ public sealed record TrainingOptions : IValidatableOptions
     public bool Prefetch { get; init; } = true;
     /// <summary>Intra-op CPU threads (0: libtorch's default).</summary>
     public int Threads { get; init; }
+    /// <summary>
+    /// Measure FID, precision and recall every this many steps (0: never): eval_samples samples of the EMA generator at
+    /// a fixed seed against the recipe's dataset (its test split when it has one), in the fmnist feature network's space;
+    /// written to metrics.jsonl and TensorBoard. The reference features are prepared (and cached) before the first step.
+    /// </summary>
+    public int EvalEvery { get; init; }
+    /// <summary>Samples generated, and real images compared, at each eval_every evaluation.</summary>
+    public int EvalSamples { get; init; } = 2000;
 
     public IEnumerable<string> Validate()
     {
@@ -78,5 +86,7 @@ public sealed record TrainingOptions : IValidatableOptions
         if (SampleEvery < 0 || CheckpointEvery < 0) yield return "sample_every and checkpoint_every must be non-negative";
         if (PreviewCount < 1) yield return "preview_count must be at least 1";
         if (Threads < 0) yield return "threads must be 0 (default) or positive";
+        if (EvalEvery < 0) yield return "eval_every must be 0 (no evaluation during training) or a positive number of steps";
+        if (EvalSamples < 10) yield return "eval_samples must be at least 10 (FID and precision/recall need several samples; 2000 or more for stable numbers)";
     }
 }

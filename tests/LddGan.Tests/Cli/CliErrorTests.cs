@@ -54,6 +54,17 @@ public sealed class CliErrorTests
     }
 
     [Test]
+    public void EvalNamesAReferenceThatIsNeitherARecipeNorAFolder()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), $"lddgan-none-{Guid.NewGuid():N}.toml");
+        var (code, output) = Run("eval", "recipes/pretrained/ddgan-fashion-mnist.ckpt", "--n", "64", "--reference", missing,
+                                 "--out", Path.Combine(Path.GetTempPath(), "never.eval.json"));
+        Assert.That(code, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("evaluation error").And.Contain("--reference").And.Contain("no such recipe file or folder")
+                                .And.Not.Contain("internal error"));
+    }
+
+    [Test]
     public void SampleRefusesAnAutoencoderCheckpointAndSaysWhatToUse()
     {
         var (code, output) = Run("sample", "recipes/pretrained/lddgan-fashion-mnist-autoencoder.ckpt", "--n", "4", "--out", Path.Combine(Path.GetTempPath(), "never.png"));

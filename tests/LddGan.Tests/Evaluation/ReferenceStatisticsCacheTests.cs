@@ -52,7 +52,7 @@ public sealed class ReferenceStatisticsCacheTests
         cache.GetOrCompute(Key, Features(calls)).Dispose();
         var changed = new[]
         {
-            Key with { DataHash = "sha256:other" }, Key with { Split = "train" }, Key with { Count = 30 },
+            Key with { ContentHash = "sha256:other" }, Key with { Split = "train" }, Key with { Count = 30 },
             Key with { ExtractorFingerprint = "sha256:retrained" }, Key with { ImageSize = 28 }, Key with { Extractor = "inception" },
         };
         foreach (var key in changed)

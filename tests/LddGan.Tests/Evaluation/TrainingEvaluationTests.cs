@@ -1,0 +1,123 @@
+using System.Text.Json;
+using LddGan.Engine.Recipes;
+using LddGan.Engine.Runs;
+using LddGan.Engine.Sessions;
+using LddGan.Evaluation;
+using LddGan.Tests.Support;
+using NUnit.Framework;
+using static TorchSharp.torch;
+
+namespace LddGan.Tests.Evaluation;
+
+/// <summary>
+/// <c>[train] eval_every</c>: FID, precision and recall during training, written to metrics.jsonl and TensorBoard; a run
+/// that cannot be evaluated is refused before its first step. A tiny Fashion-MNIST run and a random feature network.
+/// </summary>
+[Category("EndToEnd")]
+[NonParallelizable]
+public sealed class TrainingEvaluationTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void CreateDirectory() => _dir = Directory.CreateTempSubdirectory("lddgan-train-eval-").FullName;
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+
+    private static string Recipe(int evalEvery) => $"""
+        name = "tiny-fmnist"
+        seed = 7
+        [data]
+        type = "fashion-mnist"
+        limit = 32
+        [diffusion]
+        type = "vp"
+        num_timesteps = 4
+        [generator]
+        type = "test-tiny"
+        [discriminator]
+        type = "test-tiny"
+        [train]
+        batch_size = 8
+        num_epochs = 1
+        max_steps = 4
+        ema_decay = 0.9
+        log_every = 1
+        sample_every = 0
+        checkpoint_every = 0
+        preview_count = 4
+        eval_every = {evalEvery}
+        eval_samples = 24
+        """;
+
+    private string RandomFeatureNet()
+    {
+        string path = Path.Combine(_dir, "feature-net.bin");
+        manual_seed(5);
+        using var net = new FeatureNet();
+        net.save(path);
+        return path;
+    }
+
+    private TrainingSession Session(int evalEvery, ITrainingEvaluatorFactory? evaluators, TextWriter? notes = null) =>
+        new(new RecipeLoader(TestCatalog.Create()).Parse(Recipe(evalEvery), "tiny.toml"), TestCatalog.Create(), [],
+            new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, "run"), Evaluators = evaluators },
+            new TextTrainingObserver(notes ?? TextWriter.Null));
+
+    private TrainingFidEvaluatorFactory Evaluators(string? weights = null) =>
+        new(TestCatalog.Create()) { FeatureWeights = weights ?? RandomFeatureNet(), CacheFolder = Path.Combine(_dir, "cache"), BatchSize = 16 };
+
+    [Test]
+    public void EvalEveryWritesFidPrecisionAndRecallToMetricsAndTensorBoard()
+    {
+        var notes = new StringWriter();
+        using (var session = Session(evalEvery: 2, Evaluators(), notes)) session.Run();
+        string run = Path.Combine(_dir, "run");
+        var evaluations = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"))
+            .Select(line => JsonDocument.Parse(line).RootElement).Where(e => e.TryGetProperty("fid", out _)).ToList();
+        var events = TensorBoardLog.Read(Directory.GetFiles(run, "events.out.tfevents.*").Single());
+        var fidEvents = events.Where(e => e.Summary?.Value.Any(v => v.Tag == "fid") == true).ToList();
+        TestContext.Progress.WriteLine($"FID during training: {string.Join(", ", evaluations.Select(e => e.GetProperty("fid").GetDouble().ToString("F3")))}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(evaluations.Select(e => e.GetProperty("step").GetInt64()), Is.EqualTo(new long[] { 2, 4 }));
+            foreach (var e in evaluations)
+            {
+                Assert.That(e.GetProperty("fid").GetDouble(), Is.GreaterThan(0).And.Not.NaN);
+                Assert.That(e.GetProperty("precision").GetDouble(), Is.InRange(0.0, 1.0));
+                Assert.That(e.GetProperty("recall").GetDouble(), Is.InRange(0.0, 1.0));
+                Assert.That(e.GetProperty("eval_seconds").GetDouble(), Is.GreaterThan(0));
+            }
+            Assert.That(fidEvents.Select(e => e.Step), Is.EqualTo(new long[] { 2, 4 }));
+            Assert.That(fidEvents.Select(e => e.Summary.Value.Single(v => v.Tag == "fid").SimpleValue),
+                        Is.EqualTo(evaluations.Select(e => (float)e.GetProperty("fid").GetDouble())));
+            foreach (var tag in new[] { "precision", "recall", "eval_seconds" })
+                Assert.That(events.Count(e => e.Summary?.Value.Any(v => v.Tag == tag) == true), Is.EqualTo(2), tag);
+            Assert.That(notes.ToString(), Does.Contain("evaluation every 2 steps").And.Contain("fashion-mnist test").And.Contain("step 2: fid"));
+            Assert.That(Directory.GetFiles(Path.Combine(_dir, "cache"), "*.ref"), Has.Length.EqualTo(1), "the reference features are cached");
+        });
+    }
+
+    [Test]
+    public void ARunThatCannotBeEvaluatedIsRefusedBeforeItsFirstStep()
+    {
+        var e = Assert.Throws<RunSetupException>(() => Session(evalEvery: 2, evaluators: null))!;
+        Assert.That(e.Message, Does.Contain("eval_every = 2").And.Contain("eval_every = 0"));
+
+        e = Assert.Throws<RunSetupException>(() => Session(evalEvery: 2, Evaluators(Path.Combine(_dir, "missing.bin"))))!;
+        Assert.That(e.Message, Does.Contain("eval_every = 2").And.Contain("missing.bin").And.Contain("eval_every = 0"));
+        Assert.That(File.Exists(Path.Combine(_dir, "run", "metrics.jsonl")), Is.False, "nothing was trained or logged");
+
+        using var session = Session(evalEvery: 0, evaluators: null);   // no evaluation asked: no evaluator needed
+        Assert.That(session.Model, Is.Not.Null);
+    }
+
+    [Test]
+    public void EvalOptionsAreValidated()
+    {
+        var e = Assert.Throws<RecipeException>(() => new RecipeLoader(TestCatalog.Create()).Parse(
+            Recipe(-1).Replace("eval_samples = 24", "eval_samples = 3"), "bad.toml"))!;
+        Assert.That(e.Message, Does.Contain("eval_every").And.Contain("eval_samples"));
+    }
+}
