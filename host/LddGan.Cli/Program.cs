@@ -36,6 +36,7 @@ var root = new RootCommand("lddgan — train and sample denoising diffusion GANs
     ImportCommand.Create(pluginsOption),
     EvalCommand.Create(pluginsOption),
     BenchCommand.Create(pluginsOption),
+    DataCommand.Create(pluginsOption),
 };
 root.Options.Add(pluginsOption);
 return root.Parse(args).Invoke();

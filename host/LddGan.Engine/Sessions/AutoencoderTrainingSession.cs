@@ -90,7 +90,8 @@ public sealed class AutoencoderTrainingSession : IDisposable
         long parameters = _components.Autoencoder.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
         var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
-                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer, _trainer.CpuGradientNote);
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
+                                             [.. (_components.Dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
         loop.Run(() => _trainer.Run(l =>
         {
             long step = _trainer.GlobalStep;

@@ -35,8 +35,8 @@ public sealed class TrainingRunLoop : IDisposable
     private long _windowStart;
     private double _imagesPerSecond;
 
-    /// <summary>Writes run.json and the resolved recipe, opens metrics.jsonl (trimmed to the resumed step) and announces the plan.</summary>
-    public TrainingRunLoop(TrainingPlan plan, RunCadence cadence, RunStart start, ITrainingObserver observer, string? cpuGradientNote)
+    /// <summary>Writes run.json and the resolved recipe, opens metrics.jsonl (trimmed to the resumed step), announces the plan and the notes.</summary>
+    public TrainingRunLoop(TrainingPlan plan, RunCadence cadence, RunStart start, ITrainingObserver observer, params string?[] startNotes)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(start);
@@ -48,7 +48,8 @@ public sealed class TrainingRunLoop : IDisposable
         StartStep = _windowStart = plan.StartStep;
         TotalSteps = plan.TotalSteps;
         observer.Started(plan);
-        if (cpuGradientNote is not null) observer.Note(cpuGradientNote);
+        foreach (var note in startNotes)
+            if (note is not null) observer.Note(note);
     }
 
     public MetricsLog Metrics { get; }

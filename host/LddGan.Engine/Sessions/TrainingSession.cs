@@ -89,7 +89,8 @@ public sealed class TrainingSession : IDisposable
         var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize,
                                                                   _evaluator is null ? 0 : train.EvalEvery),
-                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer, _trainer.CpuGradientNote);
+                                             new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
+                                             [.. (_components.Dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
         using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_run.Device);
         loop.Run(() => _trainer.Run(pending =>
         {

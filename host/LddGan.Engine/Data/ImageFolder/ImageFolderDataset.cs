@@ -9,7 +9,7 @@ namespace LddGan.Engine.Data.ImageFolder;
 /// that every later run memory-maps; a folder whose files changed (names, sizes or times) is prepared again, and a
 /// damaged pack is replaced. Without the cache, each batch is decoded from the files.
 /// </summary>
-public class ImageFolderDataset : IContentHashedDataset
+public class ImageFolderDataset : IContentHashedDataset, IDatasetNotes
 {
     private readonly ImagePackFile? _pack;
     private readonly ImageFolderScan? _scan;
