@@ -273,4 +273,31 @@ public sealed class ShippedLddganCheckpointTests
         Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }));
         Assert.That(samples.isfinite().all().item<bool>(), Is.True);
     }
+
+    /// <summary>
+    /// The shipped DDGAN draws garments, not blobs: on 500 samples against 500 test images (FID-FMNIST features) it
+    /// measured FID 212, precision 0.87, recall 0.60 (the blobs it replaced: FID 819, P 0.15, R 0.09 at n = 10,000).
+    /// </summary>
+    [Test]
+    public void TheShippedDdganStaysAboveAQualityFloor()
+    {
+        if (!LddGan.Engine.Data.FashionMnistDataset.IsInstalled(LddGan.Engine.Data.FashionMnistOptions.DefaultPath)) Assert.Ignore("Fashion-MNIST is not installed");
+        string root = LddGan.Tests.Runtime.RepositoryRoot.Find();
+        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
+        string cache = Directory.CreateTempSubdirectory("lddgan-floor-").FullName;
+        try
+        {
+            var report = new LddGan.Evaluation.EvaluationRunner(catalog).Run(Path.Combine(root, "recipes", "pretrained", "ddgan-fashion-mnist.ckpt"),
+                new LddGan.Evaluation.EvaluationOptions
+                {
+                    Count = 500, Seed = 0, CacheFolder = cache,
+                    FeatureWeights = Path.Combine(root, "recipes", "pretrained", "fashion-mnist-feature-net.bin"),
+                });
+            Assert.That(report.Precision, Is.GreaterThan(0.7), "precision");
+            Assert.That(report.Recall, Is.GreaterThan(0.4), "recall");
+            Assert.That(report.Fid, Is.LessThan(350), "FID-FMNIST");
+        }
+        finally { Directory.Delete(cache, recursive: true); }
+    }
 }
