@@ -185,6 +185,9 @@ public sealed class ImageFolderDatasetTests
         var e = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(Options(folder, 8) with { Strict = true, CacheDir = Path.Combine(_dir, "strict") }))!;
         Assert.That(e.Message, Does.Contain("garbage.png").Or.Contain("cut.jpg"));
         Assert.That(e.Message, Does.Contain("strict = false"));
+        // A pack prepared with skips does not let a strict run through.
+        var reused = Assert.Throws<DatasetException>(() => ImageFolderDataset.Open(Options(folder, 8) with { Strict = true }))!;
+        Assert.That(reused.Message, Does.Contain("garbage.png").Or.Contain("cut.jpg"));
     }
 
     [Test]

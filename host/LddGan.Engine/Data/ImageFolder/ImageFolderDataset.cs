@@ -69,6 +69,13 @@ public class ImageFolderDataset : IContentHashedDataset, IDatasetNotes
                       $"({new FileInfo(packPath).Length / 1048576.0:F1} MiB); later runs memory-map it.");
             pack = ImagePackFile.Open(packPath);
         }
+        else if (options.Strict && pack.Manifest.Skipped.Count > 0)
+        {
+            var first = pack.Manifest.Skipped[0];
+            pack.Dispose();
+            throw new DatasetException($"image-folder: {Path.Combine(scan.Folder, first.Path)} {first.Reason} ({pack.Manifest.Skipped.Count:N0} unreadable " +
+                                       "in all, skipped when the folder was prepared). Remove or replace them, or set strict = false to skip them.");
+        }
         else notes.Add($"image-folder: {pack.Count:N0} images from {pack.Path} (prepared {pack.Manifest.Created:yyyy-MM-dd HH:mm}; the folder is unchanged).");
         AddSkipped(notes, scan.Folder, pack.Manifest.Skipped);
         var identity = Enumerable.Range(0, (int)pack.Count).ToArray();
