@@ -1,3 +1,4 @@
+using LddGan.Engine.Runtime;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -18,7 +19,6 @@ public sealed record ReferenceKey(string Dataset, string ContentHash, string Spl
     /// <summary>First 16 hex digits of the SHA-256 of <see cref="Canonical"/>.</summary>
     public string Hash => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Canonical)))[..16].ToLowerInvariant();
 
-    public string FileName => $"{Safe(Dataset)}-{Safe(Split)}-{Safe(Extractor)}-n{Count}-{Hash}.ref";
+    public string FileName => $"{CacheFolders.SafeName(Dataset)}-{CacheFolders.SafeName(Split)}-{CacheFolders.SafeName(Extractor)}-n{Count}-{Hash}.ref";
 
-    private static string Safe(string s) => new(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
 }

@@ -1,3 +1,4 @@
+using LddGan.Engine.Runtime;
 using System.Runtime.InteropServices;
 using System.Text;
 using LddGan.Engine.Imaging;
@@ -35,19 +36,13 @@ public sealed class ReferenceFeatures(ReferenceKey key, Tensor features, Feature
 /// </summary>
 public sealed class ReferenceStatisticsCache(string folder)
 {
-    public const string EnvironmentVariable = "LDDGAN_CACHE";
+    public const string EnvironmentVariable = CacheFolders.EnvironmentVariable;
     private const string Magic = "LDDGAN-REFERENCE-FEATURES";
     private const int Version = 1;
 
     public string Folder { get; } = System.IO.Path.GetFullPath(folder);
 
-    public static string DefaultFolder()
-    {
-        string? root = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        return string.IsNullOrWhiteSpace(root)
-            ? System.IO.Path.Combine(Directory.GetCurrentDirectory(), "runs", ".cache", "eval")
-            : System.IO.Path.Combine(root, "eval");
-    }
+    public static string DefaultFolder() => CacheFolders.For("eval");
 
     public string PathFor(ReferenceKey key) => System.IO.Path.Combine(Folder, key.FileName);
 

@@ -25,29 +25,7 @@ public sealed class EvaluationEndToEndTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
-    private const string TinyFashionMnist = """
-        name = "tiny-fmnist"
-        seed = 7
-        [data]
-        type = "fashion-mnist"
-        limit = 16
-        [diffusion]
-        type = "vp"
-        num_timesteps = 4
-        [generator]
-        type = "test-tiny"
-        [discriminator]
-        type = "test-tiny"
-        [train]
-        batch_size = 8
-        num_epochs = 1
-        max_steps = 1
-        ema_decay = 0.9
-        log_every = 1
-        sample_every = 0
-        checkpoint_every = 0
-        preview_count = 4
-        """;
+    private static readonly string TinyFashionMnist = EvaluationFixtures.TinyFashionMnist(limit: 16, maxSteps: 1);
 
     private string Train(string toml, string name)
     {
@@ -59,22 +37,13 @@ public sealed class EvaluationEndToEndTests
         return run;
     }
 
-    private string RandomFeatureNet()
-    {
-        string path = Path.Combine(_dir, "feature-net.bin");
-        manual_seed(5);
-        using var net = new FeatureNet();
-        net.save(path);
-        return path;
-    }
-
     [Test]
     public void EvalReportsFidPrecisionRecallAndNfeAndReusesTheReferenceFeatures()
     {
         string run = Train(TinyFashionMnist, "run");
         var options = new EvaluationOptions
         {
-            Count = 64, BatchSize = 32, Seed = 3, FeatureWeights = RandomFeatureNet(), CacheFolder = Path.Combine(_dir, "cache"),
+            Count = 64, BatchSize = 32, Seed = 3, FeatureWeights = EvaluationFixtures.RandomFeatureNet(_dir), CacheFolder = Path.Combine(_dir, "cache"),
         };
         var progress = new List<EvaluationProgress>();
         var runner = new EvaluationRunner(TestCatalog.Create());

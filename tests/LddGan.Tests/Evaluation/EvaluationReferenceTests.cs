@@ -62,18 +62,8 @@ public sealed class EvaluationReferenceTests
 
     private EvaluationOptions Options() => new()
     {
-        Count = 32, BatchSize = 16, Seed = 3, FeatureWeights = RandomFeatureNet(), CacheFolder = Path.Combine(_dir, "cache"),
+        Count = 32, BatchSize = 16, Seed = 3, FeatureWeights = EvaluationFixtures.RandomFeatureNet(_dir), CacheFolder = Path.Combine(_dir, "cache"),
     };
-
-    private string RandomFeatureNet()
-    {
-        string path = Path.Combine(_dir, "feature-net.bin");
-        if (File.Exists(path)) return path;
-        manual_seed(5);
-        using var net = new FeatureNet();
-        net.save(path);
-        return path;
-    }
 
     private string[] CacheFiles() =>
         Directory.Exists(Path.Combine(_dir, "cache")) ? Directory.GetFiles(Path.Combine(_dir, "cache"), "*.ref") : [];

@@ -25,40 +25,8 @@ public sealed class TrainingEvaluationTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
-    private static string Recipe(int evalEvery) => $"""
-        name = "tiny-fmnist"
-        seed = 7
-        [data]
-        type = "fashion-mnist"
-        limit = 32
-        [diffusion]
-        type = "vp"
-        num_timesteps = 4
-        [generator]
-        type = "test-tiny"
-        [discriminator]
-        type = "test-tiny"
-        [train]
-        batch_size = 8
-        num_epochs = 1
-        max_steps = 4
-        ema_decay = 0.9
-        log_every = 1
-        sample_every = 0
-        checkpoint_every = 0
-        preview_count = 4
-        eval_every = {evalEvery}
-        eval_samples = 24
-        """;
-
-    private string RandomFeatureNet()
-    {
-        string path = Path.Combine(_dir, "feature-net.bin");
-        manual_seed(5);
-        using var net = new FeatureNet();
-        net.save(path);
-        return path;
-    }
+    private static string Recipe(int evalEvery) =>
+        EvaluationFixtures.TinyFashionMnist(limit: 32, maxSteps: 4, train: $"eval_every = {evalEvery}\neval_samples = 24");
 
     private TrainingSession Session(int evalEvery, ITrainingEvaluatorFactory? evaluators, TextWriter? notes = null) =>
         new(new RecipeLoader(TestCatalog.Create()).Parse(Recipe(evalEvery), "tiny.toml"), TestCatalog.Create(), [],
@@ -66,7 +34,7 @@ public sealed class TrainingEvaluationTests
             new TextTrainingObserver(notes ?? TextWriter.Null));
 
     private TrainingFidEvaluatorFactory Evaluators(string? weights = null) =>
-        new(TestCatalog.Create()) { FeatureWeights = weights ?? RandomFeatureNet(), CacheFolder = Path.Combine(_dir, "cache"), BatchSize = 16 };
+        new(TestCatalog.Create()) { FeatureWeights = weights ?? EvaluationFixtures.RandomFeatureNet(_dir), CacheFolder = Path.Combine(_dir, "cache"), BatchSize = 16 };
 
     [Test]
     public void EvalEveryWritesFidPrecisionAndRecallToMetricsAndTensorBoard()

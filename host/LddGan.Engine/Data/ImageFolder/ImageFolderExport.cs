@@ -21,7 +21,7 @@ public static class ImageFolderExport
             $"{dataset.Name} has no class labels; export it without --by-class.") : null;
         count = Math.Min(count, dataset.Count);
         int digits = Math.Max(5, count.ToString().Length);
-        var classFolders = labeled?.ClassNames.Select((name, i) => $"{i.ToString().PadLeft(labeled.ClassNames.Count.ToString().Length, '0')}-{Safe(name)}").ToList();
+        var classFolders = labeled?.ClassNames.Select((name, i) => $"{i.ToString().PadLeft(labeled.ClassNames.Count.ToString().Length, '0')}-{Runtime.CacheFolders.SafeName(name)}").ToList();
         Directory.CreateDirectory(folder);
         foreach (var sub in classFolders ?? []) Directory.CreateDirectory(Path.Combine(folder, sub));
 
@@ -79,7 +79,4 @@ public static class ImageFolderExport
         using var file = File.Create(path);
         data.SaveTo(file);
     }
-
-    private static string Safe(string name) =>
-        new(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_').ToArray());
 }

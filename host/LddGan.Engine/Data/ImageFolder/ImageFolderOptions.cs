@@ -50,16 +50,8 @@ public sealed record ImageFolderOptions : IValidatableOptions
         if (Limit < 0) yield return $"limit must be 0 (all images) or a positive count, not {Limit}.";
     }
 
-    /// <summary>The folder prepared files go to when <see cref="CacheDir"/> is empty.</summary>
-    public static string DefaultCacheDir()
-    {
-        string? root = Environment.GetEnvironmentVariable("LDDGAN_CACHE");
-        return string.IsNullOrWhiteSpace(root)
-            ? System.IO.Path.Combine(Directory.GetCurrentDirectory(), "runs", ".cache", "data")
-            : System.IO.Path.Combine(root, "data");
-    }
-
-    public string ResolvedCacheDir => string.IsNullOrWhiteSpace(CacheDir) ? DefaultCacheDir() : System.IO.Path.GetFullPath(CacheDir);
+    /// <summary>The folder prepared files go to (<see cref="CacheDir"/>, else the cache folder's <c>data</c>).</summary>
+    public string ResolvedCacheDir => string.IsNullOrWhiteSpace(CacheDir) ? Runtime.CacheFolders.For("data") : System.IO.Path.GetFullPath(CacheDir);
 }
 
 [Component(ComponentKind.Dataset, "image-folder",

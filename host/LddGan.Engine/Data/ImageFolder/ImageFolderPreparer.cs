@@ -24,7 +24,7 @@ public static class ImageFolderPreparer
     {
         string key = $"{folder}\nresolution={options.Resolution}\nchannels={options.Channels}\nlabels={options.Labels}\nupscale={options.AllowUpscale}";
         string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16].ToLowerInvariant();
-        string name = new(Path.GetFileName(folder.TrimEnd('/', '\\')).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+        string name = Runtime.CacheFolders.SafeName(Path.GetFileName(folder.TrimEnd('/', '\\')));
         return Path.Combine(options.ResolvedCacheDir, $"{name}-r{options.Resolution}-{hash}{ImagePackFile.Extension}");
     }
 
