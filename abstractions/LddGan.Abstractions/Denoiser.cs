@@ -15,4 +15,17 @@ public abstract class Denoiser : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     /// <summary>Dimension of the latent noise z (the official <c>nz</c>).</summary>
     public abstract int NoiseDim { get; }
+
+    /// <summary>
+    /// Number of classes the network can be conditioned on (0: unconditional). Labels run 0 … NumClasses − 1; the label
+    /// NumClasses means "no class", which classifier-free guidance trains and samples with (since abstractions 1.5).
+    /// </summary>
+    public virtual int NumClasses => 0;
+
+    /// <summary>
+    /// The network conditioned on class labels (int64, shape (B), values 0 … <see cref="NumClasses"/>); only for a
+    /// network with <see cref="NumClasses"/> &gt; 0 (since abstractions 1.5).
+    /// </summary>
+    public virtual Tensor forward(Tensor x, Tensor t, Tensor z, Tensor classLabels) =>
+        throw new NotSupportedException($"{GetName()} is not class-conditional (NumClasses = 0): it cannot take class labels.");
 }

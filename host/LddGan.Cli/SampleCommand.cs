@@ -17,9 +17,12 @@ public static class SampleCommand
         var columns = new Option<int?>("--columns") { Description = "Grid columns (default: square-ish)." };
         var batch = new Option<int?>("--batch-size") { Description = "Samples generated per batch (default: [sample] batch_size)." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: the recipe's device)." };
+        var sampler = new Option<string?>("--sampler") { Description = "Gaussian diffusion models: ancestral (DDPM, all T steps) or ddim (default: [sample] sampler)." };
+        var steps = new Option<int?>("--steps") { Description = "Gaussian diffusion models, DDIM: network steps, evenly spaced over T (default: [sample] steps; 0: all T)." };
+        var eta = new Option<double?>("--eta") { Description = "Gaussian diffusion models, DDIM: η in [0, 1] (0: deterministic; default: [sample] eta)." };
         var command = new Command("sample", "Sample from a trained checkpoint with its EMA generator and write a PNG.")
         {
-            checkpoint, n, output, seed, columns, batch, device,
+            checkpoint, n, output, seed, columns, batch, device, sampler, steps, eta,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
@@ -27,6 +30,9 @@ public static class SampleCommand
             if (parse.GetValue(n) is < 1 and var badCount) throw new UsageException($"--n must be at least 1, got {badCount}.");
             if (parse.GetValue(batch) is < 1 and var badBatch) throw new UsageException($"--batch-size must be at least 1, got {badBatch}.");
             if (parse.GetValue(columns) is < 1 and var badColumns) throw new UsageException($"--columns must be at least 1, got {badColumns}.");
+            if (parse.GetValue(sampler) is { } s && s is not ("ancestral" or "ddim")) throw new UsageException($"--sampler must be ancestral or ddim, got {s}.");
+            if (parse.GetValue(steps) is < 0 and var badSteps) throw new UsageException($"--steps must be 0 (all T) or positive, got {badSteps}.");
+            if (parse.GetValue(eta) is { } e && !(e >= 0 && e <= 1)) throw new UsageException($"--eta must lie in [0, 1], got {e}.");
             string outputPath = Path.GetFullPath(parse.GetValue(output)!);
             UsageException.RequireWritableFolderFor(outputPath, "--out");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(parse.GetRequiredValue(checkpoint)));
@@ -35,14 +41,15 @@ public static class SampleCommand
             int count = parse.GetValue(n) ?? sample.N;
             if (count < 1) throw new UsageException($"[sample] n of the checkpoint's recipe is {count}; pass --n.");
             long noiseSeed = parse.GetValue(seed) ?? (sample.Seed != 0 ? sample.Seed : session.Recipe.Seed);
+            var sampling = GaussianSampling.FromOptions(session, parse.GetValue(sampler), parse.GetValue(steps), parse.GetValue(eta));
             var clock = Stopwatch.StartNew();
-            using var samples = session.Sample(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize);
+            using var samples = session.Sample(count, noiseSeed, parse.GetValue(batch) ?? sample.BatchSize, sampling);
             clock.Stop();
             string path = outputPath;
             SampleRenderer.Save(samples, path, parse.GetValue(columns) ?? (sample.Columns > 0 ? sample.Columns : null));
             AnsiConsole.MarkupLine(
                 $"{count} samples from {Markup.Escape(session.CheckpointPath!)} (step {session.Meta.GlobalStep}, " +
-                $"{(session.UsesEma ? "EMA" : "raw")} weights, NFE {session.NumTimesteps}, seed {noiseSeed}) in {clock.Elapsed.TotalSeconds:F2} s → [bold]{Markup.Escape(path)}[/]");
+                $"{(session.UsesEma ? "EMA" : "raw")} weights, {GaussianSampling.Describe(session, sampling)}NFE {session.NumFunctionEvaluations(sampling)}, seed {noiseSeed}) in {clock.Elapsed.TotalSeconds:F2} s → [bold]{Markup.Escape(path)}[/]");
             // The mode-coverage toy has a known answer: report it beside the plot.
             if (session.Recipe.Data.Options is LddGan.Engine.Data.TwentyFiveGaussiansOptions toy)
             {
@@ -53,4 +60,27 @@ public static class SampleCommand
         }));
         return command;
     }
+}
+
+/// <summary>The Gaussian sampler the command line asks for: the checkpoint recipe's [sample] keys with the flags given over them.</summary>
+internal static class GaussianSampling
+{
+    public static LddGan.Engine.Diffusion.GaussianSamplerSettings? FromOptions(DiffusionGanModel model, string? sampler, int? steps, double? eta)
+    {
+        var recipe = model.Recipe.Sample.GaussianSampler;
+        if (model.GaussianProcess is null)
+        {
+            if (sampler is not null || steps is not null || eta is not null)
+                throw new UsageException($"--sampler, --steps and --eta choose how a Gaussian diffusion model samples; {model.CheckpointPath} is a diffusion GAN, " +
+                                         $"which always takes its T = {model.NumTimesteps} generator steps.");
+            return null;
+        }
+        var chosen = recipe with { Sampler = sampler ?? recipe.Sampler, Steps = steps ?? recipe.Steps, Eta = eta ?? recipe.Eta };
+        if (!chosen.IsDdim && (chosen.Steps != 0 && chosen.Steps != model.NumTimesteps || chosen.Eta != 0) && (steps is not null || eta is not null))
+            throw new UsageException($"--steps and --eta apply to the DDIM sampler; the ancestral sampler takes all T = {model.NumTimesteps} steps. Add --sampler ddim.");
+        return chosen;
+    }
+
+    public static string Describe(DiffusionGanModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling) =>
+        sampling is null || model.GaussianProcess is null ? "" : sampling.Describe(model.NumTimesteps) + ", ";
 }

@@ -23,7 +23,8 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
     {
         // Losses are shown when the session has read them (every log_every steps): reading them here would make the
         // host wait for the GPU at every step.
-        if (r.LossesRead) _losses = $"D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3}";
+        if (r.LossesRead)
+            _losses = r.PendingLosses.Adversarial ? $"D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3}" : $"loss {r.Losses.G:F4}";
         string text = $"step {r.Step} ep {r.Epoch} | {_losses} | {Rate(r.ImagesPerSecond)} img/s";
         if (task is not null)
         {

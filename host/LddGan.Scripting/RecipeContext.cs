@@ -223,7 +223,7 @@ public class RecipeContext
 
         public void Note(string message) => _text.Note(message);
 
-        public void FinishEpochIfComplete(DiffusionGanTrainer trainer)
+        public void FinishEpochIfComplete(IDiffusionTrainer trainer)
         {
             if (_epoch >= 0 && trainer.Epoch > _epoch) onEpoch?.Invoke(_epoch);
         }

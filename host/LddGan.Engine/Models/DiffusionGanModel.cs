@@ -1,6 +1,7 @@
 using LddGan.Abstractions;
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Components;
+using LddGan.Engine.Diffusion;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Runtime;
 using LddGan.Engine.Training;
@@ -17,19 +18,25 @@ public enum ModelUse { Sampling, Training }
 /// one place (<see cref="Build"/>), read from a checkpoint in one place (<see cref="Load"/>) and written in one place
 /// (<see cref="Save"/>); training, sampling, import, bench, eval and scripts all go through it. It owns its parts.
 /// </summary>
+/// <remarks>
+/// A Gaussian diffusion model (DDPM family, <c>[diffusion] type = "ddpm"</c>) is the same object without D and loss
+/// schedule: its generator is the denoising network (predicting ε or v, called with z = 0), and it samples by DDPM or
+/// DDIM (<see cref="GaussianSamplerSettings"/>).
+/// </remarks>
 public sealed class DiffusionGanModel : IDisposable
 {
     private readonly SampleRenderer _renderer;
 
     /// <summary>A model from parts in hand (a script composing its own components); it owns them from now on.</summary>
     public DiffusionGanModel(Recipe recipe, SampleShape dataShape, Device device, ILatentSpace latentSpace, IDiffusionProcess process,
-                             Denoiser generator, Denoiser? generatorEma, Discriminator? discriminator, ILossSchedule lossSchedule)
+                             Denoiser generator, Denoiser? generatorEma, Discriminator? discriminator, ILossSchedule? lossSchedule)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(latentSpace);
         ArgumentNullException.ThrowIfNull(process);
         ArgumentNullException.ThrowIfNull(generator);
-        ArgumentNullException.ThrowIfNull(lossSchedule);
+        if (lossSchedule is null && process is not IGaussianDiffusion)
+            throw new ArgumentNullException(nameof(lossSchedule), "a diffusion GAN needs a loss schedule.");
         (Recipe, DataShape, Device, LatentSpace, Process, Generator, GeneratorEma, Discriminator, LossSchedule) =
             (recipe, dataShape, device, latentSpace, process, generator, generatorEma, discriminator, lossSchedule);
         Meta = new CheckpointMeta { DataChannels = dataShape.Channels, DataHeight = dataShape.Height, DataWidth = dataShape.Width };
@@ -48,9 +55,16 @@ public sealed class DiffusionGanModel : IDisposable
     public Denoiser? GeneratorEma { get; }
     /// <summary>D; null in a model built for sampling.</summary>
     public Discriminator? Discriminator { get; }
-    public ILossSchedule LossSchedule { get; }
-    /// <summary>T, which is also the number of generator evaluations per sample.</summary>
+    /// <summary>The GAN loss schedule; null for a Gaussian diffusion model.</summary>
+    public ILossSchedule? LossSchedule { get; }
+    /// <summary>T. For a diffusion GAN also the number of generator evaluations per sample (<see cref="NumFunctionEvaluations"/>).</summary>
     public int NumTimesteps => Process.NumTimesteps;
+    /// <summary>A Gaussian diffusion model's process (null for a diffusion GAN).</summary>
+    public IGaussianDiffusion? GaussianProcess => Process as IGaussianDiffusion;
+
+    /// <summary>Network evaluations per sample: T for a diffusion GAN; for a Gaussian model those of its sampler.</summary>
+    public int NumFunctionEvaluations(GaussianSamplerSettings? sampling = null) =>
+        GaussianProcess is { } gaussian ? new GaussianSampler(gaussian, sampling ?? Recipe.Sample.GaussianSampler).NumFunctionEvaluations(guided: false) : NumTimesteps;
 
     /// <summary>The checkpoint it was loaded from (null for a model built from a recipe).</summary>
     public string? CheckpointPath { get; private set; }
@@ -76,6 +90,7 @@ public sealed class DiffusionGanModel : IDisposable
         ArgumentNullException.ThrowIfNull(recipe);
         bool training = use == ModelUse.Training;
         bool withEma = training && recipe.Train.EmaDecay > 0;
+        bool adversarial = !recipe.IsGaussian;
         // One context carries T (fixed by the recipe) to every factory; the latent space, built first, fixes the latent shape.
         var context = new ComponentContext(dataShape, dataShape, recipe.NumTimesteps, device);
         var latent = builder.Build<ILatentSpace>(recipe.Latent, context);
@@ -88,9 +103,22 @@ public sealed class DiffusionGanModel : IDisposable
         ModelMemoryEstimate.CheckFits(builder, recipe, context, withEma, forTraining: training);
         var generator = builder.Build<Denoiser>(recipe.Generator, context);
         var generatorEma = withEma ? builder.Build<Denoiser>(recipe.Generator, context) : null;
-        var discriminator = training ? builder.Build<Discriminator>(recipe.Discriminator, context) : null;
-        var loss = builder.Build<ILossSchedule>(recipe.Loss, context);
+        if (!adversarial) CheckGaussianNetwork(recipe);
+        var discriminator = training && adversarial ? builder.Build<Discriminator>(Required(recipe.Discriminator, "discriminator"), context) : null;
+        var loss = adversarial ? builder.Build<ILossSchedule>(Required(recipe.Loss, "loss"), context) : null;
         return new DiffusionGanModel(recipe, dataShape, device, latent, process, generator, generatorEma, discriminator, loss);
+    }
+
+    private static ComponentSpec Required(ComponentSpec? spec, string section) =>
+        spec ?? throw new InvalidOperationException($"the recipe has no [{section}]: a diffusion GAN needs one.");
+
+    /// <summary>A Gaussian model's network predicts ε or v, which are unbounded: NCSN++'s output tanh would cap them.</summary>
+    private static void CheckGaussianNetwork(Recipe recipe)
+    {
+        if (recipe.Generator.Options is LddGan.Layers.NcsnppOptions { NotUseTanh: false })
+            throw new RecipeException(
+                $"[generator] type \"{recipe.Generator.Type}\" ends with tanh, which bounds its output to (-1, 1), but a Gaussian diffusion " +
+                "model's network predicts the noise ε (or v), which is unbounded: set not_use_tanh = true in [generator].");
     }
 
     /// <summary>
@@ -146,16 +174,31 @@ public sealed class DiffusionGanModel : IDisposable
         catch (RecipeException) { return false; }
     }
 
-    /// <summary>Decoded samples in [-1, 1] on the CPU, from the sampling generator; one noise stream seeded by <paramref name="seed"/>.</summary>
-    public Tensor Sample(int count, long seed, int batchSize = 100) => _renderer.Generate(SamplingGenerator, count, seed, batchSize);
+    /// <summary>
+    /// Decoded samples in [-1, 1] on the CPU, from the sampling generator; one noise stream seeded by <paramref name="seed"/>.
+    /// A Gaussian model samples as <paramref name="sampling"/> says (default: the recipe's [sample] keys).
+    /// </summary>
+    public Tensor Sample(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null) =>
+        _renderer.Generate(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler);
 
     /// <summary>The samples of <see cref="Sample"/>, one decoded CPU batch at a time (owned by the caller).</summary>
-    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100) => _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize);
+    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null) =>
+        _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler);
+
+    /// <summary>The parts a Gaussian diffusion training run trains, with its dataset.</summary>
+    public DenoisingComponents ForDenoising(IDataset dataset)
+    {
+        if (GaussianProcess is not { } process)
+            throw new InvalidOperationException("this model is a diffusion GAN: train it with ForTraining and DiffusionGanTrainer.");
+        return new DenoisingComponents(dataset, LatentSpace, process, Generator, GeneratorEma);
+    }
 
     /// <summary>The parts a training run trains, with its dataset.</summary>
     public TrainingComponents ForTraining(IDataset dataset)
     {
-        if (Discriminator is null)
+        if (GaussianProcess is not null)
+            throw new InvalidOperationException("this model is a Gaussian diffusion model: train it with ForDenoising and GaussianDiffusionTrainer.");
+        if (Discriminator is null || LossSchedule is null)
             throw new InvalidOperationException("this model was built for sampling (no discriminator): build it with ModelUse.Training to train it.");
         return new TrainingComponents(dataset, LatentSpace, Process, Generator, GeneratorEma, Discriminator, LossSchedule);
     }
@@ -169,12 +212,12 @@ public sealed class DiffusionGanModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(meta);
         var modules = new List<(string, nn.Module)>();
-        if (Discriminator is null)
+        if (Discriminator is null && GeneratorEma is null)
             modules.Add((meta.HasEma ? "generator_ema" : "generator", Generator));
         else
         {
             modules.Add(("generator", Generator));
-            modules.Add(("discriminator", Discriminator));
+            if (Discriminator is not null) modules.Add(("discriminator", Discriminator));
             if (GeneratorEma is not null && meta.HasEma) modules.Add(("generator_ema", GeneratorEma));
         }
         CheckpointFile.Save(path, recipeToml, meta, modules, state?.Optimizers ?? [], state?.RandomStreams ?? []);

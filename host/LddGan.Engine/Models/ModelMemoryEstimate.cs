@@ -33,6 +33,7 @@ public static class ModelMemoryEstimate
             set_default_device(META);
             var meta = context with { Device = META };
             using var generator = builder.Build<Denoiser>(recipe.Generator, meta);
+            if (recipe.Discriminator is null) return (Bytes(generator), 0L);
             using var discriminator = builder.Build<Discriminator>(recipe.Discriminator, meta);
             return (Bytes(generator), Bytes(discriminator));
         }

@@ -9,9 +9,9 @@ namespace LddGan.Engine.Models;
 public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace latentSpace, SampleShape latentShape, Device device)
 {
     /// <summary>Samples <paramref name="count"/> items in batches; returns decoded data on the CPU, in [-1, 1].</summary>
-    public Tensor Generate(Denoiser generator, int count, long seed, int batchSize = 100)
+    public Tensor Generate(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null)
     {
-        var parts = GenerateBatches(generator, count, seed, batchSize).ToList();
+        var parts = GenerateBatches(generator, count, seed, batchSize, sampling).ToList();
         var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;
@@ -21,17 +21,20 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     /// The same samples as <see cref="Generate"/> (one noise stream seeded by <paramref name="seed"/>), handed out one
     /// decoded batch at a time (on the CPU, owned by the caller), so a consumer can process and drop them as they come.
     /// </summary>
-    public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100)
+    /// <remarks>A Gaussian diffusion process samples by DDPM or DDIM as <paramref name="sampling"/> says (default: ancestral).</remarks>
+    public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
         using var rng = new Generator((ulong)seed); // on the CPU: draws are copied to the device (GeneratorNoise)
-        var sampler = new ReverseSampler(process);
+        Func<int, Generator, Tensor> sampleLatents = process is IGaussianDiffusion gaussian
+            ? GaussianLatents(new GaussianSampler(gaussian, sampling ?? new GaussianSamplerSettings()), generator)
+            : (n, r) => new ReverseSampler(process).Sample(generator, latentShape, n, device, r);
         bool wasTraining = generator.training;
         generator.eval();
         try
         {
             for (int done = 0; done < count; done += batchSize)
-                yield return SampleBatch(sampler, generator, Math.Min(batchSize, count - done), rng);
+                yield return SampleBatch(sampleLatents, Math.Min(batchSize, count - done), rng);
         }
         finally
         {
@@ -40,11 +43,14 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     }
 
     // Its own method, so no dispose scope stays open across the iterator's yields.
-    private Tensor SampleBatch(ReverseSampler sampler, Denoiser generator, int n, Generator rng)
+    private Func<int, Generator, Tensor> GaussianLatents(GaussianSampler sampler, Denoiser network) =>
+        (n, r) => sampler.Sample(network, latentShape, n, device, r);
+
+    private Tensor SampleBatch(Func<int, Generator, Tensor> sampleLatents, int n, Generator rng)
     {
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
-        var latents = sampler.Sample(generator, latentShape, n, device, rng);
+        var latents = sampleLatents(n, rng);
         return latentSpace.Decode(latents).cpu().MoveToOuterDisposeScope();
     }
 

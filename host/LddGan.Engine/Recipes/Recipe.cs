@@ -22,8 +22,10 @@ public sealed record Recipe
     public required ComponentSpec Latent { get; init; }
     public required ComponentSpec Diffusion { get; init; }
     public required ComponentSpec Generator { get; init; }
-    public required ComponentSpec Discriminator { get; init; }
-    public required ComponentSpec Loss { get; init; }
+    /// <summary>D; null for a Gaussian diffusion model, which trains without one.</summary>
+    public ComponentSpec? Discriminator { get; init; }
+    /// <summary>The GAN loss schedule; null for a Gaussian diffusion model.</summary>
+    public ComponentSpec? Loss { get; init; }
     public TrainingOptions Train { get; init; } = new();
     public SamplingOptions Sample { get; init; } = new();
     public OutputOptions Output { get; init; } = new();
@@ -34,6 +36,9 @@ public sealed record Recipe
     /// <summary>T, the number of diffusion steps, as the [diffusion] options fix it (the loader checks they declare it).</summary>
     public int NumTimesteps => ((IDiffusionProcessOptions)Diffusion.Options).NumTimesteps;
 
+    /// <summary>Whether the model is a Gaussian diffusion model (DDPM family), trained by denoising and sampled by DDPM or DDIM.</summary>
+    public bool IsGaussian => Diffusion.Options is IGaussianDiffusionOptions;
+
     /// <summary>The run directory this recipe writes to.</summary>
     public string RunDirectory => string.IsNullOrEmpty(Output.Dir) ? Path.Combine("runs", Name) : Output.Dir;
 
@@ -43,8 +48,8 @@ public sealed record Recipe
         yield return ("latent", Latent);
         yield return ("diffusion", Diffusion);
         yield return ("generator", Generator);
-        yield return ("discriminator", Discriminator);
-        yield return ("loss", Loss);
+        if (Discriminator is not null) yield return ("discriminator", Discriminator);
+        if (Loss is not null) yield return ("loss", Loss);
     }
 
     /// <summary>The fully resolved recipe as TOML (all defaults written out).</summary>

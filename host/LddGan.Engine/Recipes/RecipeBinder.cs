@@ -42,6 +42,9 @@ internal sealed class RecipeBinder
         }
     }
 
+    /// <summary>Whether the recipe has the table [<paramref name="section"/>].</summary>
+    public bool HasSection(string section) => Root.ContainsKey(section);
+
     public void Error(string keyPath, string message) => _errors.Add($"{_document.Where(keyPath)}: error: {message}");
     public void ThrowIfErrors()
     {

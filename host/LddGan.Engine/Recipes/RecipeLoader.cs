@@ -35,8 +35,21 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         var doc = new RecipeBinder(document, ComponentSections.Select(s => s.Section).Concat(PlainSections).ToList());
         var (name, seed, device, pluginFolders) = doc.Header();
         var specs = new Dictionary<string, ComponentSpec>();
+        bool gaussian = false;
         foreach (var section in ComponentSections)
-            if (doc.Component(catalog, section) is { } spec) specs[section.Section] = spec;
+        {
+            if (gaussian && section.Section is "discriminator" or "loss")
+            {
+                // A Gaussian diffusion model is trained by denoising alone: a discriminator or GAN loss schedule would be ignored.
+                if (doc.HasSection(section.Section))
+                    doc.Error(section.Section, $"[{section.Section}]: [diffusion] type \"{specs["diffusion"].Type}\" is a Gaussian diffusion model, trained by " +
+                                               $"denoising without a discriminator or GAN loss schedule; remove [{section.Section}].");
+                continue;
+            }
+            var spec = doc.Component(catalog, section);
+            if (spec is not null) specs[section.Section] = spec;
+            if (section.Section == "diffusion" && spec?.Options is IGaussianDiffusionOptions) gaussian = true;
+        }
         if (specs.TryGetValue("diffusion", out var diffusion) && diffusion.Options is not IDiffusionProcessOptions)
             doc.Error("diffusion.type", $"[diffusion] type \"{diffusion.Type}\": its options record ({diffusion.Options.GetType().Name}) does not " +
                                         "implement IDiffusionProcessOptions, so T is unknown; the process's plugin must be rebuilt against abstractions 1.3 or later.");
@@ -49,7 +62,7 @@ public sealed class RecipeLoader(ComponentCatalog catalog)
         {
             Name = name, Seed = seed, Device = device, PluginFolders = pluginFolders,
             Data = specs["data"], Latent = specs["latent"], Diffusion = specs["diffusion"],
-            Generator = specs["generator"], Discriminator = specs["discriminator"], Loss = specs["loss"],
+            Generator = specs["generator"], Discriminator = specs.GetValueOrDefault("discriminator"), Loss = specs.GetValueOrDefault("loss"),
             Train = train, Sample = sample, Output = output, Runtime = runtime, SourcePath = document.SourceName,
         };
     }

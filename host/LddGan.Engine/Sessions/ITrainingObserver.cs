@@ -38,7 +38,9 @@ public sealed class TextTrainingObserver(TextWriter writer, int printEvery = 0) 
     public void Stepped(StepReport r)
     {
         if (printEvery > 0 && r.Step % printEvery == 0)
-            writer.WriteLine($"step {r.Step} epoch {r.Epoch} D {r.Losses.DReal + r.Losses.DFake:F4} G {r.Losses.G:F4} {r.ImagesPerSecond:F1} img/s");
+            writer.WriteLine(r.PendingLosses.Adversarial
+                ? $"step {r.Step} epoch {r.Epoch} D {r.Losses.DReal + r.Losses.DFake:F4} G {r.Losses.G:F4} {r.ImagesPerSecond:F1} img/s"
+                : $"step {r.Step} epoch {r.Epoch} loss {r.Losses.G:F4} {r.ImagesPerSecond:F1} img/s");
     }
 
     public void Note(string message) => writer.WriteLine(message);

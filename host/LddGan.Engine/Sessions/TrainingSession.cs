@@ -38,16 +38,18 @@ public sealed class TrainingSession : IDisposable
     private readonly ITrainingObserver _observer;
     private readonly RunEnvironment _run;
     private readonly DiffusionGanModel _model;
-    private readonly TrainingComponents _components;
-    private readonly DiffusionGanTrainer _trainer;
+    private readonly IDataset _dataset;
+    private readonly IDiffusionTrainer _trainer;
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly ITrainingEvaluator? _evaluator;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
-    public DiffusionGanTrainer Trainer => _trainer;
-    public TrainingComponents Components => _components;
+    /// <summary>The trainer: <see cref="DiffusionGanTrainer"/> for a diffusion GAN, <see cref="GaussianDiffusionTrainer"/> for a Gaussian diffusion model.</summary>
+    public IDiffusionTrainer Trainer => _trainer;
+    /// <summary>A diffusion GAN's training parts; a Gaussian model has none (see <see cref="Model"/>).</summary>
+    public TrainingComponents Components => _model.ForTraining(_dataset);
     public DiffusionGanModel Model => _model;
 
     public TrainingSession(Recipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
@@ -62,8 +64,10 @@ public sealed class TrainingSession : IDisposable
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _run.Device));
         _dataShape = dataset.Shape;
         _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
-        _components = _model.ForTraining(dataset);
-        _trainer = new DiffusionGanTrainer(_components, recipe.Train, _run.Rng, _run.Device);
+        _dataset = dataset;
+        _trainer = recipe.IsGaussian
+            ? new GaussianDiffusionTrainer(_model.ForDenoising(dataset), recipe.Train, _run.Rng, _run.Device)
+            : new DiffusionGanTrainer(_model.ForTraining(dataset), recipe.Train, _run.Rng, _run.Device);
 
         if (options.Resume) RestoreFrom(CheckpointPath, catalog);
         if (recipe.Train.EvalEvery > 0) _evaluator = CreateEvaluator(options.Evaluators);
@@ -85,12 +89,12 @@ public sealed class TrainingSession : IDisposable
     public void Run(CancellationToken cancellation = default)
     {
         var train = _recipe.Train;
-        long parameters = _components.Generator.parameters().Sum(p => p.numel()) + _components.Discriminator.parameters().Sum(p => p.numel());
+        long parameters = _model.Generator.parameters().Sum(p => p.numel()) + (_model.Discriminator?.parameters().Sum(p => p.numel()) ?? 0);
         var plan = new TrainingPlan(RunDirectory, _trainer.GlobalStep, _trainer.TotalSteps, _trainer.BatchesPerEpoch, train.NumEpochs, _run.Device.ToString(), parameters);
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize,
                                                                   _evaluator is null ? 0 : train.EvalEvery),
                                              new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
-                                             [.. (_components.Dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
+                                             [.. (_dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
         using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_run.Device);
         loop.Run(() => _trainer.Run(pending =>
         {
@@ -100,8 +104,7 @@ public sealed class TrainingSession : IDisposable
             // The host waits for the device only here: a diverged run is caught before it is logged or saved.
             if (duties.Any) pending.ReadFinite();
             var (imagesPerSecond, eta) = loop.Throughput(step);
-            var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG,
-                _trainer.OptimizerD.ParamGroups.First().LearningRate, imagesPerSecond, loop.Elapsed, eta);
+            var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG, _trainer.CurrentLrD, imagesPerSecond, loop.Elapsed, eta);
             _observer.Stepped(report);
             if (duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
@@ -130,7 +133,7 @@ public sealed class TrainingSession : IDisposable
     /// Writes a training model with everything needed to resume it exactly (weights, EMA, optimisers, random streams,
     /// the trainer's position): the checkpoint of every training loop, a session's or a script's own.
     /// </summary>
-    public static void WriteCheckpoint(string path, string recipeToml, DiffusionGanModel model, DiffusionGanTrainer trainer, RandomStreams rng)
+    public static void WriteCheckpoint(string path, string recipeToml, DiffusionGanModel model, IDiffusionTrainer trainer, RandomStreams rng)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainer);
@@ -144,8 +147,7 @@ public sealed class TrainingSession : IDisposable
             HasEma = trainer.Ema is not null,
             EmaInitialised = trainer.Ema?.Initialised ?? false,
         }.At(trainer.Position);
-        model.Save(path, recipeToml, meta,
-            new TrainingState([("generator", trainer.OptimizerG), ("discriminator", trainer.OptimizerD)], rng.All().ToList()));
+        model.Save(path, recipeToml, meta, new TrainingState(trainer.Optimizers, rng.All().ToList()));
     }
 
     private void RestoreFrom(string path, ComponentCatalog catalog)
@@ -164,17 +166,16 @@ public sealed class TrainingSession : IDisposable
                 $"{path}: this recipe's {string.Join(", ", changed.Select(s => $"[{s}]"))} differ from the ones the run was trained with, " +
                 $"so its weights cannot continue here. Resume with the run's own recipe ({Path.Combine(RunDirectory, "recipe.resolved.toml")}), " +
                 "or start a new run in another folder (-o).");
-        reader.LoadModule("generator", _components.Generator);
-        reader.LoadModule("discriminator", _components.Discriminator);
+        reader.LoadModule("generator", _model.Generator);
+        if (_model.Discriminator is not null) reader.LoadModule("discriminator", _model.Discriminator);
         if (_trainer.Ema is not null)
         {
             if (!reader.HasModule("generator_ema"))
                 throw new CheckpointException($"{path}: has no EMA weights but the recipe sets ema_decay = {_recipe.Train.EmaDecay}.");
-            reader.LoadModule("generator_ema", _components.GeneratorEma!);
+            reader.LoadModule("generator_ema", _model.GeneratorEma!);
             _trainer.Ema.Initialised = meta.EmaInitialised;
         }
-        reader.LoadOptimizer("generator", _trainer.OptimizerG);
-        reader.LoadOptimizer("discriminator", _trainer.OptimizerD);
+        foreach (var (name, optimizer) in _trainer.Optimizers) reader.LoadOptimizer(name, optimizer);
         foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
@@ -222,7 +223,13 @@ public sealed class TrainingSession : IDisposable
         loop.RestartThroughput(step);
     }
 
-    private static Dictionary<string, object?> MetricsRecord(StepReport r, double dataMilliseconds) => new()
+    private static Dictionary<string, object?> MetricsRecord(StepReport r, double dataMilliseconds) => !r.PendingLosses.Adversarial
+        ? new()
+        {
+            ["step"] = r.Step, ["epoch"] = r.Epoch, ["loss"] = r.Losses.G, ["lr"] = r.LrG,
+            ["images_per_s"] = r.ImagesPerSecond, ["data_ms"] = dataMilliseconds, ["elapsed_s"] = r.Elapsed.TotalSeconds,
+        }
+        : new()
     {
         ["step"] = r.Step, ["epoch"] = r.Epoch,
         ["loss_d_real"] = r.Losses.DReal, ["loss_d_fake"] = r.Losses.DFake, ["r1"] = r.Losses.R1,
@@ -235,7 +242,7 @@ public sealed class TrainingSession : IDisposable
         _evaluator?.Dispose();
         _trainer.Dispose();
         _model.Dispose();
-        _components.Dataset.Dispose();
+        _dataset.Dispose();
         _run.Dispose();
     }
 }

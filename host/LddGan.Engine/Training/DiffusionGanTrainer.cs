@@ -14,7 +14,7 @@ namespace LddGan.Engine.Training;
 /// with a lazy R1 penalty on the real x_t; then one generator update with the non-saturating loss (plus the loss
 /// schedule's reconstruction term), followed by the EMA update.
 /// </summary>
-public sealed class DiffusionGanTrainer : IDisposable
+public sealed class DiffusionGanTrainer : IDiffusionTrainer
 {
     private readonly TrainingComponents _c;
     private readonly TrainingOptions _options;
@@ -53,6 +53,7 @@ public sealed class DiffusionGanTrainer : IDisposable
     public TorchSharp.Modules.OptimizerHelper OptimizerG => _optimizerG;
     public TorchSharp.Modules.OptimizerHelper OptimizerD => _optimizerD;
     public ExponentialMovingAverage? Ema => _ema;
+    public IReadOnlyList<(string Name, TorchSharp.Modules.OptimizerHelper Optimizer)> Optimizers => [("generator", _optimizerG), ("discriminator", _optimizerD)];
 
     /// <summary>The generator whose weights are sampled and released: the EMA copy when EMA is on.</summary>
     public Denoiser SamplingGenerator => _ema is not null ? _c.GeneratorEma! : _c.Generator;
@@ -198,6 +199,7 @@ public sealed class DiffusionGanTrainer : IDisposable
     }
 
     public double CurrentLrG => _optimizerG.ParamGroups.First().LearningRate;
+    public double CurrentLrD => _optimizerD.ParamGroups.First().LearningRate;
 
     public void Dispose()
     {

@@ -17,7 +17,8 @@ public sealed class PendingStepLosses : IDisposable
 
     /// <param name="step">The 0-based index of the step (what a divergence is reported against).</param>
     /// <param name="values">Six detached scalars in <see cref="StepLosses"/> order, stacked; this object owns it.</param>
-    internal PendingStepLosses(long step, Tensor values) { Step = step; _values = values; }
+    /// <param name="adversarial">False for a model trained without a discriminator (its D terms are NaN, its loss is <see cref="StepLosses.G"/>).</param>
+    internal PendingStepLosses(long step, Tensor values, bool adversarial = true) { Step = step; _values = values; Adversarial = adversarial; }
 
     private PendingStepLosses(long step, StepLosses known) { Step = step; _read = known; }
 
@@ -25,6 +26,9 @@ public sealed class PendingStepLosses : IDisposable
     public static PendingStepLosses Known(long step, StepLosses losses) => new(step, losses);
 
     public long Step { get; }
+
+    /// <summary>Whether the step trained a discriminator; a Gaussian diffusion step has only the denoising loss (in G and GReconstruction).</summary>
+    public bool Adversarial { get; } = true;
 
     /// <summary>True once the values were copied to the host.</summary>
     public bool IsRead => _read is not null;
@@ -47,6 +51,11 @@ public sealed class PendingStepLosses : IDisposable
     public StepLosses ReadFinite()
     {
         var l = Read();
+        if (!Adversarial)
+        {
+            if (!double.IsFinite(l.G)) throw new TrainingDivergedException(Step, "denoising loss", l.G);
+            return l;
+        }
         foreach (var (name, value) in new[] { ("D loss on real", l.DReal), ("D loss on fake", l.DFake), ("G loss", l.G) })
             if (!double.IsFinite(value)) throw new TrainingDivergedException(Step, name, value);
         if (double.IsInfinity(l.R1)) throw new TrainingDivergedException(Step, "R1 penalty", l.R1);

@@ -70,6 +70,12 @@ public sealed record TrainingOptions : IValidatableOptions
     public int EvalEvery { get; init; }
     /// <summary>Samples generated, and real images compared, at each eval_every evaluation.</summary>
     public int EvalSamples { get; init; } = 2000;
+    /// <summary>Gaussian diffusion only: clip the gradient norm to this (score_sde: 1; 0: no clipping).</summary>
+    public double GradClip { get; init; }
+    /// <summary>Gaussian diffusion only: linear learning-rate warm-up over this many steps (score_sde: 5000; 0: none).</summary>
+    public int Warmup { get; init; }
+    /// <summary>Class-conditional models: the fraction of labels replaced by "no class" in training, for classifier-free guidance (0.1 is usual).</summary>
+    public double LabelDropout { get; init; }
 
     public IEnumerable<string> Validate()
     {
@@ -87,6 +93,9 @@ public sealed record TrainingOptions : IValidatableOptions
         if (PreviewCount < 1) yield return "preview_count must be at least 1";
         if (Threads < 0) yield return "threads must be 0 (default) or positive";
         if (EvalEvery < 0) yield return "eval_every must be 0 (no evaluation during training) or a positive number of steps";
+        if (GradClip < 0) yield return "grad_clip must be non-negative (0: no clipping)";
+        if (Warmup < 0) yield return "warmup must be non-negative (0: no warm-up)";
+        if (LabelDropout is < 0 or >= 1) yield return "label_dropout must be in [0, 1)";
         if (EvalSamples < 10) yield return "eval_samples must be at least 10 (FID and precision/recall need several samples; 2000 or more for stable numbers)";
     }
 }

@@ -23,7 +23,7 @@ public sealed class RecipeLoaderTests
             Assert.That(recipe.Train.BatchSize, Is.EqualTo(8));
             Assert.That(recipe.Train.Beta1, Is.EqualTo(0.5), "default kept");
             Assert.That(recipe.Latent.Type, Is.EqualTo("pixel"), "default latent space");
-            Assert.That(recipe.Loss.Type, Is.EqualTo("adversarial"), "default loss schedule");
+            Assert.That(recipe.Loss!.Type, Is.EqualTo("adversarial"), "default loss schedule");
             Assert.That(((BlobOptions)recipe.Data.Options).Count, Is.EqualTo(64));
         });
     }

@@ -68,7 +68,7 @@ public sealed class ModelMemoryEstimateTests
         manual_seed(11);
         var estimate = ModelMemoryEstimate.ParameterBytes(builder, recipe, context);
         using var afterEstimate = builder.Build<Denoiser>(recipe.Generator, context);
-        using var discriminator = builder.Build<Discriminator>(recipe.Discriminator, context);
+        using var discriminator = builder.Build<Discriminator>(recipe.Discriminator!, context);
 
         Assert.That(estimate, Is.Not.Null);
         Assert.That(estimate!.Value.Generator, Is.EqualTo(plain.parameters().Sum(p => p.numel() * 4)));
