@@ -24,6 +24,7 @@ public abstract class NcsnppGeneratorSkeleton<TOptions> : Denoiser where TOption
     // private protected, not private: RegisterComponents reflects over the derived type, which sees no private base fields.
     private protected readonly ModuleList<nn.Module> all_modules;
     private protected readonly Sequential z_transform;
+    private protected readonly Embedding? class_embed;   // only in class-conditional networks: official checkpoints keep their keys
 #pragma warning restore IDE1006
     private readonly Plan _plan;   // typed views of the modules in all_modules (not registered a second time)
     private readonly double[] _firKernel;
@@ -33,6 +34,7 @@ public abstract class NcsnppGeneratorSkeleton<TOptions> : Denoiser where TOption
     public int Channels { get; }
     public int ImageSize { get; }
     public override int NoiseDim => Options.Nz;
+    public override int NumClasses => Options.NumClasses;
 
     /// <param name="name">The module name.</param>
     /// <param name="component">The component name in error messages (<c>ncsnpp</c>, <c>wavelet-ncsnpp</c>).</param>
@@ -55,6 +57,8 @@ public abstract class NcsnppGeneratorSkeleton<TOptions> : Denoiser where TOption
         var unet = BuildUNet(modules);
         all_modules = nn.ModuleList(modules.ToArray());
         z_transform = MappingNetwork.Create(options.Nz, options.ZEmbDim, options.NMlp);
+        if (options.NumClasses > 0)
+            class_embed = nn.Embedding(options.NumClasses + 1, options.ClassEmbedding == "style" ? options.ZEmbDim : BlockTimeEmbeddingDim);
         // input_skip downsamples the pyramid without parameters: not an entry of all_modules.
         _plan = unet with
         {
@@ -101,13 +105,33 @@ public abstract class NcsnppGeneratorSkeleton<TOptions> : Denoiser where TOption
     /// <param name="t">Step indices, int64 (B).</param>
     /// <param name="z">Latent noise, (B, nz).</param>
     /// <returns>The predicted x_0, (B, C, H, W).</returns>
-    public override Tensor forward(Tensor x, Tensor t, Tensor z)
+    public override Tensor forward(Tensor x, Tensor t, Tensor z) => Run(x, t, z, null);
+
+    /// <summary>The class-conditional network: the labels' embedding is added to the time embedding or to the mapped z (<c>class_embedding</c>).</summary>
+    /// <param name="classLabels">int64 (B), 0 … num_classes; num_classes means "no class".</param>
+    public override Tensor forward(Tensor x, Tensor t, Tensor z, Tensor classLabels)
+    {
+        if (class_embed is null) return base.forward(x, t, z, classLabels);
+        ArgumentNullException.ThrowIfNull(classLabels);
+        return Run(x, t, z, classLabels);
+    }
+
+    private Tensor Run(Tensor x, Tensor t, Tensor z, Tensor? classLabels)
     {
         NcsnppEnds.CheckInput(x, Channels, ImageSize, _component);
+        if (class_embed is not null && classLabels is null)
+            throw new ArgumentException($"{_component} is class-conditional (num_classes = {Options.NumClasses}): call it with class labels " +
+                                        $"(label {Options.NumClasses} for \"no class\").", nameof(classLabels));
         using var scope = NewDisposeScope();
         var p = _plan;
         var zemb = z_transform.call(z);
         var temb = p.Ends.TimeEmbedding(t, Options.Nf, x.dtype);
+        if (class_embed is not null)
+        {
+            var embedded = class_embed.call(classLabels!.to(x.device));
+            if (Options.ClassEmbedding == "style") zemb = zemb + embedded;
+            else temb = temb! + embedded;
+        }
 
         if (!Options.Centered)
             x = 2 * x - 1.0;

@@ -66,6 +66,18 @@ public record NcsnppOptions : IValidatableOptions
     /// <summary>Inputs already lie in [-1, 1]; when false, inputs in [0, 1] are mapped by 2x - 1.</summary>
     public bool Centered { get; init; } = true;
 
+    /// <summary>
+    /// Class-conditional network with this many classes (0: unconditional); label num_classes means "no class"
+    /// (classifier-free guidance). An extension beyond the papers, which train unconditional models.
+    /// </summary>
+    public int NumClasses { get; init; }
+
+    /// <summary>
+    /// Where the class embedding enters: <c>time</c> (added to the time embedding, as ADM's Gaussian models) or
+    /// <c>style</c> (added to the mapped z, so the AdaGN layers are class-conditional, as BigGAN's conditional norms).
+    /// </summary>
+    public string ClassEmbedding { get; init; } = "time";
+
     /// <summary>The component name used in error messages.</summary>
     protected virtual string ComponentName => "ncsnpp";
 
@@ -98,6 +110,10 @@ public record NcsnppOptions : IValidatableOptions
             yield return $"progressive_input '{ProgressiveInput}' is not supported; allowed: {string.Join(", ", ProgressiveInputs)}";
         if (!Combines.Contains(ProgressiveCombine))
             yield return $"progressive_combine '{ProgressiveCombine}' is not supported; allowed: {string.Join(", ", Combines)}";
+        if (NumClasses < 0) yield return $"num_classes must be 0 (unconditional) or the number of classes, got {NumClasses}";
+        if (ClassEmbedding is not ("time" or "style")) yield return $"class_embedding must be \"time\" or \"style\", got \"{ClassEmbedding}\"";
+        else if (NumClasses > 0 && ClassEmbedding == "time" && !Conditional)
+            yield return "class_embedding = \"time\" adds the class to the time embedding, which conditional = false removes: use class_embedding = \"style\"";
         if (EmbeddingType != "positional")
             yield return $"embedding_type '{EmbeddingType}' is not implemented; allowed: positional " +
                          "(fourier takes log(t) of the integer step, log 0 = -inf, so it never works with DDGAN's discrete t)";

@@ -20,6 +20,7 @@ public sealed class ConvDiscriminator : Discriminator
     private readonly Embedding t_bias;
     private readonly Sequential blocks;
     private readonly Linear end_linear;
+    private readonly Embedding? class_projection;   // class-conditional only
 #pragma warning restore IDE1006
 
     /// <summary>Channels of the concatenated input, 2·C.</summary>
@@ -46,9 +47,14 @@ public sealed class ConvDiscriminator : Discriminator
         }
         blocks = nn.Sequential(layers);
         long side = 1L << options.NumLayers;
-        end_linear = nn.Linear(ch * (shape.Height / side) * (shape.Width / side), 1);
+        long features = ch * (shape.Height / side) * (shape.Width / side);
+        end_linear = nn.Linear(features, 1);
+        NumClasses = options.NumClasses;
+        if (NumClasses > 0) class_projection = nn.Embedding(NumClasses, features);
         RegisterComponents();
     }
+
+    public override int NumClasses { get; }
 
     /// <param name="x">The less noisy sample x_t, (B, C, H, W).</param>
     /// <param name="t">Step indices, int64 (B).</param>
@@ -56,10 +62,30 @@ public sealed class ConvDiscriminator : Discriminator
     /// <returns>Logits, (B, 1).</returns>
     public override Tensor forward(Tensor x, Tensor t, Tensor xCond)
     {
+        if (class_projection is not null)
+            throw new ArgumentException($"conv-small is class-conditional (num_classes = {NumClasses}): call it with class labels.");
         using var scope = NewDisposeScope();
+        return end_linear.call(Features(x, t, xCond)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The projection discriminator (Miyato &amp; Koyama 2018): logit = w·φ + ⟨embed(y), φ⟩ over the flattened features φ.
+    /// An extension beyond the papers, whose models are unconditional.
+    /// </summary>
+    public override Tensor forward(Tensor x, Tensor t, Tensor xCond, Tensor classLabels)
+    {
+        if (class_projection is null) return base.forward(x, t, xCond, classLabels);
+        using var scope = NewDisposeScope();
+        var features = Features(x, t, xCond);
+        var projection = (class_projection.call(classLabels.to(x.device)) * features).sum(1, keepdim: true);
+        return (end_linear.call(features) + projection).MoveToOuterDisposeScope();
+    }
+
+    private Tensor Features(Tensor x, Tensor t, Tensor xCond)
+    {
         var h = start_conv.call(DiscriminatorHead.Input(x, xCond, InputChannels, "conv-small"));
         h = h + t_bias.call(t).unsqueeze(2).unsqueeze(3);
-        return end_linear.call(blocks.call(h).flatten(1)).MoveToOuterDisposeScope();
+        return blocks.call(h).flatten(1);
     }
 }
 
@@ -72,8 +98,12 @@ public sealed record ConvDiscriminatorOptions : IValidatableOptions
     /// <summary>Strided convolutions, each halving the resolution (3: 32 → 16 → 8 → 4).</summary>
     public int NumLayers { get; init; } = 3;
 
+    /// <summary>Class-conditional (a projection term) with this many classes, matching the generator's num_classes; 0: unconditional.</summary>
+    public int NumClasses { get; init; }
+
     public IEnumerable<string> Validate()
     {
+        if (NumClasses < 0) yield return $"num_classes must be 0 (unconditional) or the number of classes, got {NumClasses}";
         if (Ch < 1) yield return $"ch must be a positive integer, got {Ch}";
         if (NumLayers is < 1 or > 6) yield return $"num_layers must lie in [1, 6], got {NumLayers}";
     }

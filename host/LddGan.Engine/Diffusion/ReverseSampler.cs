@@ -19,13 +19,17 @@ public sealed class ReverseSampler(IDiffusionProcess process)
     public int NumFunctionEvaluations => _process.NumTimesteps;
 
     /// <summary>Draws x_T of shape (<paramref name="count"/>, ...<paramref name="latentShape"/>) and runs the chain.</summary>
-    public Tensor Sample(Denoiser generator, SampleShape latentShape, long count, Device device, Generator? rng = null)
+    /// <remarks>A class-conditional generator needs <paramref name="classLabels"/> (int64, one per sample).</remarks>
+    public Tensor Sample(Denoiser generator, SampleShape latentShape, long count, Device device, Generator? rng = null, Tensor? classLabels = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        return Sample((x, t, z) => generator.call(x, t, z), generator.NoiseDim, latentShape, count, device, rng);
+        if (classLabels is null)
+            return Sample((x, t, z) => generator.call(x, t, z), generator.NoiseDim, latentShape, count, device, rng);
+        using var labels = classLabels.to(device);
+        return Sample((x, t, z) => generator.forward(x, t, z, labels), generator.NoiseDim, latentShape, count, device, rng);
     }
 
-    /// <summary>As <see cref="Sample(Denoiser, SampleShape, long, Device, Generator?)"/>, for any G(x_{t+1}, t, z) → x_0.</summary>
+    /// <summary>As <see cref="Sample(Denoiser, SampleShape, long, Device, Generator?, Tensor?)"/>, for any G(x_{t+1}, t, z) → x_0.</summary>
     public Tensor Sample(Func<Tensor, Tensor, Tensor, Tensor> generator, int noiseDim, SampleShape latentShape, long count,
                          Device device, Generator? rng = null)
     {

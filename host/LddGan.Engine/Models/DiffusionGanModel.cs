@@ -62,9 +62,13 @@ public sealed class DiffusionGanModel : IDisposable
     /// <summary>A Gaussian diffusion model's process (null for a diffusion GAN).</summary>
     public IGaussianDiffusion? GaussianProcess => Process as IGaussianDiffusion;
 
-    /// <summary>Network evaluations per sample: T for a diffusion GAN; for a Gaussian model those of its sampler.</summary>
+    /// <summary>Network evaluations per sample: T for a diffusion GAN; for a Gaussian model those of its sampler (twice over when guided).</summary>
     public int NumFunctionEvaluations(GaussianSamplerSettings? sampling = null) =>
-        GaussianProcess is { } gaussian ? new GaussianSampler(gaussian, sampling ?? Recipe.Sample.GaussianSampler).NumFunctionEvaluations(guided: false) : NumTimesteps;
+        GaussianProcess is { } gaussian ? GaussianEvaluations(gaussian, sampling ?? Recipe.Sample.GaussianSampler) : NumTimesteps;
+
+    // Classifier-free guidance calls the network twice per step (with the labels and with "no class").
+    private int GaussianEvaluations(IGaussianDiffusion process, GaussianSamplerSettings sampling) =>
+        new GaussianSampler(process, sampling).NumFunctionEvaluations(guided: NumClasses > 0 && sampling.GuidanceScale != 1.0);
 
     /// <summary>The checkpoint it was loaded from (null for a model built from a recipe).</summary>
     public string? CheckpointPath { get; private set; }
@@ -176,14 +180,18 @@ public sealed class DiffusionGanModel : IDisposable
 
     /// <summary>
     /// Decoded samples in [-1, 1] on the CPU, from the sampling generator; one noise stream seeded by <paramref name="seed"/>.
-    /// A Gaussian model samples as <paramref name="sampling"/> says (default: the recipe's [sample] keys).
+    /// A Gaussian model samples as <paramref name="sampling"/> says (default: the recipe's [sample] keys); a class-conditional
+    /// model samples the classes of <paramref name="classLabels"/> (default: class i mod num_classes for sample i).
     /// </summary>
-    public Tensor Sample(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null) =>
-        _renderer.Generate(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler);
+    public Tensor Sample(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null, Tensor? classLabels = null) =>
+        _renderer.Generate(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler, classLabels);
 
     /// <summary>The samples of <see cref="Sample"/>, one decoded CPU batch at a time (owned by the caller).</summary>
-    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null) =>
-        _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler);
+    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null, Tensor? classLabels = null) =>
+        _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler, classLabels);
+
+    /// <summary>Classes a class-conditional model can sample (0: unconditional).</summary>
+    public int NumClasses => Generator.NumClasses;
 
     /// <summary>The parts a Gaussian diffusion training run trains, with its dataset.</summary>
     public DenoisingComponents ForDenoising(IDataset dataset)

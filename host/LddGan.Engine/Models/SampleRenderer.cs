@@ -9,9 +9,10 @@ namespace LddGan.Engine.Models;
 public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace latentSpace, SampleShape latentShape, Device device)
 {
     /// <summary>Samples <paramref name="count"/> items in batches; returns decoded data on the CPU, in [-1, 1].</summary>
-    public Tensor Generate(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null)
+    public Tensor Generate(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null,
+                           Tensor? classLabels = null)
     {
-        var parts = GenerateBatches(generator, count, seed, batchSize, sampling).ToList();
+        var parts = GenerateBatches(generator, count, seed, batchSize, sampling, classLabels).ToList();
         var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;
@@ -21,20 +22,30 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     /// The same samples as <see cref="Generate"/> (one noise stream seeded by <paramref name="seed"/>), handed out one
     /// decoded batch at a time (on the CPU, owned by the caller), so a consumer can process and drop them as they come.
     /// </summary>
-    /// <remarks>A Gaussian diffusion process samples by DDPM or DDIM as <paramref name="sampling"/> says (default: ancestral).</remarks>
-    public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null)
+    /// <remarks>
+    /// A Gaussian diffusion process samples by DDPM or DDIM as <paramref name="sampling"/> says (default: ancestral).
+    /// A class-conditional generator samples sample i as class <paramref name="classLabels"/>[i] (int64, <paramref name="count"/>
+    /// of them); without labels, sample i is class i mod num_classes (balanced, as the training data of Fashion-MNIST and CIFAR-10).
+    /// </remarks>
+    public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null,
+                                               Tensor? classLabels = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
+        if (classLabels is not null && generator.NumClasses == 0)
+            throw new ArgumentException("class labels were given, but the model is not class-conditional (train it with [generator] num_classes).", nameof(classLabels));
+        if (classLabels is not null && classLabels.shape[0] != count)
+            throw new ArgumentException($"{classLabels.shape[0]} class labels for {count} samples: give one per sample.", nameof(classLabels));
+        using var labels = generator.NumClasses == 0 ? null : classLabels?.to(ScalarType.Int64).cpu() ?? arange(count, ScalarType.Int64) % generator.NumClasses;
         using var rng = new Generator((ulong)seed); // on the CPU: draws are copied to the device (GeneratorNoise)
-        Func<int, Generator, Tensor> sampleLatents = process is IGaussianDiffusion gaussian
+        Func<int, Generator, Tensor?, Tensor> sampleLatents = process is IGaussianDiffusion gaussian
             ? GaussianLatents(new GaussianSampler(gaussian, sampling ?? new GaussianSamplerSettings()), generator)
-            : (n, r) => new ReverseSampler(process).Sample(generator, latentShape, n, device, r);
+            : (n, r, y) => new ReverseSampler(process).Sample(generator, latentShape, n, device, r, y);
         bool wasTraining = generator.training;
         generator.eval();
         try
         {
             for (int done = 0; done < count; done += batchSize)
-                yield return SampleBatch(sampleLatents, Math.Min(batchSize, count - done), rng);
+                yield return SampleBatch(sampleLatents, done, Math.Min(batchSize, count - done), rng, labels);
         }
         finally
         {
@@ -43,14 +54,14 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     }
 
     // Its own method, so no dispose scope stays open across the iterator's yields.
-    private Func<int, Generator, Tensor> GaussianLatents(GaussianSampler sampler, Denoiser network) =>
-        (n, r) => sampler.Sample(network, latentShape, n, device, r);
+    private Func<int, Generator, Tensor?, Tensor> GaussianLatents(GaussianSampler sampler, Denoiser network) =>
+        (n, r, y) => sampler.Sample(network, latentShape, n, device, r, y);
 
-    private Tensor SampleBatch(Func<int, Generator, Tensor> sampleLatents, int n, Generator rng)
+    private Tensor SampleBatch(Func<int, Generator, Tensor?, Tensor> sampleLatents, int start, int n, Generator rng, Tensor? labels)
     {
         using var scope = NewDisposeScope();
         using var _ = inference_mode();
-        var latents = sampleLatents(n, rng);
+        var latents = sampleLatents(n, rng, labels?.narrow(0, start, n));
         return latentSpace.Decode(latents).cpu().MoveToOuterDisposeScope();
     }
 

@@ -88,7 +88,7 @@ public sealed class AutoencoderTrainer : IDisposable
             AutoencoderStepLosses losses;
             using (NewDisposeScope())
             using (batch)
-                losses = TrainStep(batch.to(_device));
+                losses = TrainStep(batch.Data.to(_device));
             afterStep(losses);
         }
     }

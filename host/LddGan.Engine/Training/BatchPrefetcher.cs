@@ -57,7 +57,7 @@ internal sealed class BatchPrefetcher : ITrainingBatches
 
     public TimeSpan LastWait { get; private set; }
 
-    public Tensor? Next()
+    public TrainingBatch? Next()
     {
         if (_finished) return null;
         long start = Stopwatch.GetTimestamp();
@@ -111,9 +111,9 @@ internal sealed class BatchPrefetcher : ITrainingBatches
                 handedOut++;
                 var after = _cursor.At(0);
                 var beforeCut = Snapshot(after with { BatchInEpoch = after.BatchInEpoch - 1 });
-                Tensor batch;
+                TrainingBatch batch;
                 using (var scope = NewDisposeScope())
-                    batch = _walk.Dataset.GetBatch(indices.Current, _augmentation).DetachFromDisposeScope();
+                    batch = _walk.Assemble(indices.Current, _augmentation);
                 Publish(new Drawn(batch, epochs, beforeCut, Snapshot(after), null));
             }
         }
@@ -170,5 +170,5 @@ internal sealed class BatchPrefetcher : ITrainingBatches
     private sealed record StreamsState(TrainerPosition Cursor, byte[] DataOrder, byte[] Augmentation);
 
     /// <summary>One answer of the worker: a batch, the end of the walk (no batch), or what went wrong.</summary>
-    private sealed record Drawn(Tensor? Batch, int[] EpochsStarted, StreamsState? BeforeCut, StreamsState? After, ExceptionDispatchInfo? Error);
+    private sealed record Drawn(TrainingBatch? Batch, int[] EpochsStarted, StreamsState? BeforeCut, StreamsState? After, ExceptionDispatchInfo? Error);
 }

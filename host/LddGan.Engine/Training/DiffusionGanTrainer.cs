@@ -32,6 +32,7 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
         _rng = rng;
         _cursor = new EpochCursor(rng.DataOrder);
         _device = device;
+        ClassConditioning.Check(_c.Dataset, _c.Generator, _c.Discriminator);
         CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device, _c.Generator, _c.Discriminator);
         _optimizerG = optim.Adam(_c.Generator.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         _optimizerD = optim.Adam(_c.Discriminator.parameters(), lr: options.LrD, beta1: options.Beta1, beta2: options.Beta2);
@@ -82,7 +83,7 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
             throw new InvalidOperationException(
                 $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
 
-        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep);
+        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep, WithLabels: ClassConditional);
         using var batches = TrainingBatches.Open(_options.Prefetch, walk, _cursor, _rng, SetLearningRates, cancellation);
         while (batches.Next() is { } batch)
         {
@@ -96,31 +97,40 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
     /// <summary>How long the last step of <see cref="Run"/> waited for its batch (data time).</summary>
     public TimeSpan LastDataWait { get; private set; }
 
-    private PendingStepLosses StepOnBatch(Tensor batch)
+    private PendingStepLosses StepOnBatch(TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
         using var owned = batch;
         Tensor x0;
-        using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device, non_blocking: true));
-        return Step(x0);
+        using (no_grad()) x0 = _c.LatentSpace.Encode(batch.Data.to(_device, non_blocking: true));
+        return Step(x0, batch.Labels?.to(_device, non_blocking: true));
     }
+
+    /// <summary>Whether G is class-conditional: then D must be too (a projection term), and batches carry labels.</summary>
+    public bool ClassConditional => _c.Generator.NumClasses > 0;
 
     /// <summary>
     /// One step (<see cref="Step"/>) with its losses read at once and checked: a host synchronisation per step, which
     /// custom loops and tests may want; <see cref="Run"/> avoids it.
     /// </summary>
-    public StepLosses TrainStep(Tensor x0)
+    public StepLosses TrainStep(Tensor x0, Tensor? classLabels = null)
     {
-        using var pending = Step(x0);
+        using var pending = Step(x0, classLabels);
         return pending.ReadFinite();
     }
 
     /// <summary>
-    /// One discriminator and one generator update on a batch of clean latents x_0. Nothing here waits for the device:
-    /// the losses come back unread (the caller owns them).
+    /// One discriminator and one generator update on a batch of clean latents x_0 (with their class labels for a
+    /// class-conditional model). Nothing here waits for the device: the losses come back unread (the caller owns them).
     /// </summary>
-    public PendingStepLosses Step(Tensor x0)
+    public PendingStepLosses Step(Tensor x0, Tensor? classLabels = null)
     {
+        if (ClassConditional != classLabels is not null)
+            throw new ArgumentException(ClassConditional
+                ? $"the generator is class-conditional ({_c.Generator.NumClasses} classes): pass the batch's labels."
+                : "class labels were given, but the generator is not class-conditional.", nameof(classLabels));
+        Tensor G(Tensor x, Tensor t, Tensor z) => classLabels is null ? _c.Generator.call(x, t, z) : _c.Generator.forward(x, t, z, classLabels);
+        Tensor D(Tensor x, Tensor t, Tensor xNext) => classLabels is null ? _c.Discriminator.call(x, t, xNext) : _c.Discriminator.forward(x, t, xNext, classLabels);
         using var scope = NewDisposeScope();
         long b = x0.shape[0];
         int T = _c.Process.NumTimesteps;
@@ -134,7 +144,7 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
         xt = xt.detach().requires_grad_(true);
         xNext = xNext.detach();
 
-        var dReal = _c.Discriminator.call(xt, t, xNext).view(-1);
+        var dReal = D(xt, t, xNext).view(-1);
         var lossReal = softplus(-dReal).mean();
         lossReal.backward(retain_graph: true);
 
@@ -153,10 +163,10 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
         using (no_grad())
         {
             var z = GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
-            x0Fake = _c.Generator.call(xNext, t, z);
+            x0Fake = G(xNext, t, z);
         }
         var xFake = _c.Process.SamplePosterior(x0Fake, xNext, t, _rng.Noise);
-        var dFake = _c.Discriminator.call(xFake, t, xNext).view(-1);
+        var dFake = D(xFake, t, xNext).view(-1);
         var lossFake = softplus(dFake).mean();
         lossFake.backward();
         _optimizerD.step();
@@ -167,9 +177,9 @@ public sealed class DiffusionGanTrainer : IDiffusionTrainer
         t = GeneratorNoise.Integers(0, T, [b], _device, _rng.Noise);
         (_, xNext) = _c.Process.SamplePairs(x0, t, _rng.Noise);
         var zG = GeneratorNoise.Normal([b, _c.Generator.NoiseDim], ScalarType.Float32, _device, _rng.Noise);
-        var x0Pred = _c.Generator.call(xNext, t, zG);
+        var x0Pred = G(xNext, t, zG);
         var xPos = _c.Process.SamplePosterior(x0Pred, xNext, t, _rng.Noise);
-        var lossAdversarial = softplus(-_c.Discriminator.call(xPos, t, xNext).view(-1)).mean();
+        var lossAdversarial = softplus(-D(xPos, t, xNext).view(-1)).mean();
 
         var weights = _c.LossSchedule.WeightsAt(progress);
         var lossG = lossAdversarial * weights.Adversarial;

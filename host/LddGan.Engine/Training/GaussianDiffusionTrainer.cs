@@ -34,6 +34,7 @@ public sealed class GaussianDiffusionTrainer : IDiffusionTrainer
         _rng = rng ?? throw new ArgumentNullException(nameof(rng));
         _device = device;
         _cursor = new EpochCursor(rng.DataOrder);
+        ClassConditioning.Check(_c.Dataset, _c.Network);
         CpuGradientNote = Runtime.NativeTorch.OneDnnGradientCheck.EnsureCorrectGradients(device, _c.Network);
         _optimizer = optim.Adam(_c.Network.parameters(), lr: options.LrG, beta1: options.Beta1, beta2: options.Beta2);
         if (_c.NetworkEma is not null && options.EmaDecay > 0)
@@ -73,7 +74,7 @@ public sealed class GaussianDiffusionTrainer : IDiffusionTrainer
         if (BatchesPerEpoch == 0)
             throw new InvalidOperationException(
                 $"the dataset has {_c.Dataset.Count} samples, fewer than one batch of {_options.BatchSize}: lower [train] batch_size.");
-        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep);
+        var walk = new BatchWalk(_c.Dataset, _options.BatchSize, _options.NumEpochs, TotalSteps - GlobalStep, WithLabels: ClassConditional);
         using var batches = TrainingBatches.Open(_options.Prefetch, walk, _cursor, _rng, SetLearningRate, cancellation);
         while (batches.Next() is { } batch)
         {
@@ -82,16 +83,26 @@ public sealed class GaussianDiffusionTrainer : IDiffusionTrainer
             using var scope = NewDisposeScope();
             using var owned = batch;
             Tensor x0;
-            using (no_grad()) x0 = _c.LatentSpace.Encode(batch.to(_device, non_blocking: true));
-            using PendingStepLosses losses = Step(x0);
+            using (no_grad()) x0 = _c.LatentSpace.Encode(batch.Data.to(_device, non_blocking: true));
+            using PendingStepLosses losses = Step(x0, batch.Labels?.to(_device, non_blocking: true));
             afterStep(losses);
         }
     }
 
-    /// <summary>One denoising step on a batch of clean latents x_0; the loss comes back unread (the caller owns it).</summary>
-    public PendingStepLosses Step(Tensor x0)
+    /// <summary>Whether the network is class-conditional: then batches carry labels, a fraction label_dropout of them replaced by "no class".</summary>
+    public bool ClassConditional => _c.Network.NumClasses > 0;
+
+    /// <summary>
+    /// One denoising step on a batch of clean latents x_0 (with their class labels for a class-conditional network);
+    /// the loss comes back unread (the caller owns it).
+    /// </summary>
+    public PendingStepLosses Step(Tensor x0, Tensor? classLabels = null)
     {
         ArgumentNullException.ThrowIfNull(x0);
+        if (ClassConditional != classLabels is not null)
+            throw new ArgumentException(ClassConditional
+                ? $"the network is class-conditional ({_c.Network.NumClasses} classes): pass the batch's labels."
+                : "class labels were given, but the network is not class-conditional.", nameof(classLabels));
         using var scope = NewDisposeScope();
         long b = x0.shape[0];
         int T = _c.Process.NumTimesteps;
@@ -105,7 +116,19 @@ public sealed class GaussianDiffusionTrainer : IDiffusionTrainer
         var so = _sqrtOneMinusAlphaBar.gather(0, level).reshape(shape);
         var xNext = sa * x0 + so * noise;
         var z = zeros([b, Math.Max(_c.Network.NoiseDim, 1)], ScalarType.Float32, _device);
-        var output = _c.Network.call(xNext, t, z);
+        Tensor output;
+        if (classLabels is null) output = _c.Network.call(xNext, t, z);
+        else
+        {
+            // Classifier-free guidance trains the unconditional model in the same network: label "no class" (= NumClasses).
+            var labels = classLabels;
+            if (_options.LabelDropout > 0)
+            {
+                var dropped = GeneratorNoise.Uniform([b], ScalarType.Float32, _device, _rng.Noise).lt(_options.LabelDropout);
+                labels = where(dropped, full_like(classLabels, _c.Network.NumClasses), classLabels);
+            }
+            output = _c.Network.forward(xNext, t, z, labels);
+        }
         var target = _c.Process.Prediction == PredictionType.V ? sa * noise - so * x0 : noise;
         var loss = mse_loss(output, target);
         loss.backward();

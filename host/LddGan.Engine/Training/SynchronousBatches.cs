@@ -25,15 +25,14 @@ internal sealed class SynchronousBatches : ITrainingBatches
 
     public TimeSpan LastWait { get; private set; }
 
-    public Tensor? Next()
+    public TrainingBatch? Next()
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
             if (!_indices.MoveNext()) return null;
             _handedOut++;
-            using var scope = NewDisposeScope();
-            return _walk.Dataset.GetBatch(_indices.Current, _augmentation).DetachFromDisposeScope();
+            return _walk.Assemble(_indices.Current, _augmentation);
         }
         finally
         {
