@@ -154,3 +154,24 @@ public static class TestCatalog
         preview_count = 4
         """;
 }
+
+/// <summary>The blobs of <see cref="BlobDataset"/> with class labels: sample i is class i mod classes.</summary>
+public sealed class LabeledBlobDataset(int count, int size, int classes) : ILabeledDataset
+{
+    private readonly BlobDataset _blobs = new(count, size);
+    public string Name => "labeled-blobs";
+    public long Count => count;
+    public SampleShape Shape => _blobs.Shape;
+    public IReadOnlyList<string> ClassNames { get; } = [.. Enumerable.Range(0, classes).Select(c => $"class {c}")];
+    public Tensor GetBatch(ReadOnlySpan<long> indices, Generator? augmentation = null) => _blobs.GetBatch(indices, augmentation);
+    public Tensor GetLabels(ReadOnlySpan<long> indices) => torch.tensor(indices.ToArray().Select(i => i % classes).ToArray());
+    public void Dispose() { }
+}
+
+public sealed record LabeledBlobOptions { public int Count { get; init; } = 48; public int Size { get; init; } = 8; public int Classes { get; init; } = 3; }
+
+[Component(ComponentKind.Dataset, "test-labeled-blobs")]
+public sealed class LabeledBlobDatasetFactory : ComponentFactory<LabeledBlobOptions, LabeledBlobDataset>
+{
+    public override LabeledBlobDataset Create(LabeledBlobOptions o, ComponentContext c) => new(o.Count, o.Size, o.Classes);
+}
