@@ -24,6 +24,8 @@ public static class BenchCommand
         {
             models, repeats, warmup, batch, seed, vs, json, device, tf32, autotune,
         };
+        var samplerFlags = new SamplerFlags();
+        foreach (var option in samplerFlags.All) command.Options.Add(option);
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             var targets = parse.GetRequiredValue(models);
@@ -36,6 +38,7 @@ public static class BenchCommand
                 Device = parse.GetValue(device),
                 Tf32 = parse.GetValue(tf32),
                 CudnnBenchmark = parse.GetValue(autotune),
+                Sampling = samplerFlags.Read(parse),
             };
             var errors = options.Validate().ToList();
             if (errors.Count > 0) throw new UsageException(string.Join(Environment.NewLine, errors));

@@ -29,6 +29,8 @@ public static class EvalCommand
         {
             checkpoint, n, batch, seed, features, split, reference, weights, cache, device, output,
         };
+        var samplerFlags = new SamplerFlags();
+        foreach (var option in samplerFlags.All) command.Options.Add(option);
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
             string target = parse.GetRequiredValue(checkpoint);
@@ -48,6 +50,7 @@ public static class EvalCommand
                 FeatureWeights = parse.GetValue(weights),
                 CacheFolder = parse.GetValue(cache),
                 Device = parse.GetValue(device),
+                Sampling = samplerFlags.Read(parse),
             };
             // Checked before minutes of sampling, not after.
             string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target));

@@ -9,6 +9,8 @@ public sealed record EvaluationOptions
     public int BatchSize { get; init; } = 250;
     /// <summary>Seed of the sampling noise.</summary>
     public long Seed { get; init; }
+    /// <summary>How a Gaussian diffusion model samples (null: its recipe's [sample] keys); ignored by a diffusion GAN.</summary>
+    public LddGan.Engine.Diffusion.GaussianSamplerSettings? Sampling { get; init; }
     /// <summary>Feature extractor name (see <see cref="FeatureExtractors.Names"/>).</summary>
     public string Features { get; init; } = FeatureNetExtractor.ExtractorName;
     /// <summary>Reference split: "test" or "train" (for a reference dataset that has splits).</summary>

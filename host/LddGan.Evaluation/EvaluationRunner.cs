@@ -35,7 +35,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         using var reference = referenceData.Features(referenceCount, extractor, cache, options.BatchSize, progress);
 
         var sampling = Stopwatch.StartNew();
-        using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress);
+        using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress, options.Sampling);
         sampling.Stop();
         using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
         var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
@@ -61,7 +61,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             Precision = pr.Precision,
             Recall = pr.Recall,
             K = pr.K,
-            Nfe = session.NumTimesteps,
+            Nfe = session.NumFunctionEvaluations(options.Sampling),
             SamplingSeconds = sampling.Elapsed.TotalSeconds,
             TotalSeconds = clock.Elapsed.TotalSeconds,
             ReferenceFromCache = reference.FromCache,
@@ -93,7 +93,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
 
     /// <summary>Features (N, D) of <paramref name="count"/> samples of the model's sampling generator, one noise stream seeded by <paramref name="seed"/>.</summary>
     public static Tensor ExtractSamples(DiffusionGanModel model, int count, long seed, int batchSize, IFeatureExtractor extractor,
-                                        IProgress<EvaluationProgress>? progress = null)
+                                        IProgress<EvaluationProgress>? progress = null, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(extractor);
@@ -101,7 +101,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         var parts = new List<Tensor>();
         long done = 0;
         progress?.Report(new(stage, 0, count));
-        foreach (var batch in model.SampleBatches(count, seed, batchSize))
+        foreach (var batch in model.SampleBatches(count, seed, batchSize, sampling))
         {
             using (batch) parts.Add(extractor.Extract(batch));
             done += parts[^1].shape[0];

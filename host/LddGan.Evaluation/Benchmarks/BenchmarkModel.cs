@@ -15,10 +15,13 @@ namespace LddGan.Evaluation.Benchmarks;
 public sealed class BenchmarkModel : IDisposable
 {
     private readonly DiffusionGanModel _model;
+    private readonly LddGan.Engine.Diffusion.GaussianSamplerSettings? _sampling;
 
-    private BenchmarkModel(string label, string source, bool trained, DiffusionGanModel model)
+    private BenchmarkModel(string label, string source, bool trained, DiffusionGanModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling)
     {
-        (Label, Source, Trained, _model) = (label, source, trained, model);
+        (Source, Trained, _model, _sampling) = (source, trained, model, sampling);
+        // A Gaussian model's label says how it samples: its rows differ by sampler, not by checkpoint.
+        Label = model.GaussianProcess is null ? label : $"{label} ({(sampling ?? model.Recipe.Sample.GaussianSampler).Describe(model.NumTimesteps)})";
     }
 
     public string Label { get; }
@@ -29,24 +32,25 @@ public sealed class BenchmarkModel : IDisposable
     public Denoiser Generator => _model.SamplingGenerator;
     public ILatentSpace LatentSpace => _model.LatentSpace;
     /// <summary>Generator evaluations per sample.</summary>
-    public int Nfe => _model.NumTimesteps;
+    public int Nfe => _model.NumFunctionEvaluations(_sampling);
     public SampleShape LatentShape => _model.LatentShape;
     public Device Device => _model.Device;
 
     /// <summary>A .toml recipe builds an untrained model; anything else is a checkpoint or run directory.</summary>
-    public static BenchmarkModel Load(string checkpointOrRecipe, ComponentCatalog catalog, string? device = null)
+    public static BenchmarkModel Load(string checkpointOrRecipe, ComponentCatalog catalog, string? device = null,
+                                      LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         if (!File.Exists(checkpointOrRecipe) && !Directory.Exists(checkpointOrRecipe))
             throw new LddGan.Evaluation.EvaluationException(
                 $"{checkpointOrRecipe}: not found. Pass a checkpoint (.ckpt), a run directory (runs/<name>) or a diffusion-GAN recipe (.toml).");
         if (checkpointOrRecipe.EndsWith(".toml", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpointOrRecipe))
-            return FromRecipe(checkpointOrRecipe, catalog, device);
+            return FromRecipe(checkpointOrRecipe, catalog, device, sampling);
         var model = DiffusionGanModel.Load(checkpointOrRecipe, catalog, device);
-        return new BenchmarkModel(model.Recipe.Name, Path.GetFullPath(model.CheckpointPath!), trained: true, model);
+        return new BenchmarkModel(model.Recipe.Name, Path.GetFullPath(model.CheckpointPath!), trained: true, model, sampling);
     }
 
-    private static BenchmarkModel FromRecipe(string path, ComponentCatalog catalog, string? device)
+    private static BenchmarkModel FromRecipe(string path, ComponentCatalog catalog, string? device, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling)
     {
         var document = RecipeDocument.Read(path);
         if (document.IsAutoencoder)
@@ -59,11 +63,11 @@ public sealed class BenchmarkModel : IDisposable
         using (var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, torchDevice))) dataShape = dataset.Shape;
         var model = DiffusionGanModel.Build(builder, recipe, dataShape, torchDevice, ModelUse.Sampling);
         model.Generator.eval();
-        return new BenchmarkModel($"{recipe.Name} (untrained)", Path.GetFullPath(path), trained: false, model);
+        return new BenchmarkModel($"{recipe.Name} (untrained)", Path.GetFullPath(path), trained: false, model, sampling);
     }
 
     /// <summary>Decoded samples on the CPU (the copy to the CPU also waits for a GPU to finish).</summary>
-    public Tensor Generate(int count, long seed, int batchSize) => _model.Sample(count, seed, batchSize);
+    public Tensor Generate(int count, long seed, int batchSize) => _model.Sample(count, seed, batchSize, _sampling);
 
     public long GeneratorParameters => Generator.parameters().Sum(p => p.numel());
 

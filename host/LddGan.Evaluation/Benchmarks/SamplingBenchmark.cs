@@ -20,6 +20,8 @@ public sealed record BenchmarkOptions
     public long Seed { get; init; } = 1;
     /// <summary>Device (default: each recipe's).</summary>
     public string? Device { get; init; }
+    /// <summary>How a Gaussian diffusion model samples (null: its recipe's [sample] keys); ignored by a diffusion GAN.</summary>
+    public LddGan.Engine.Diffusion.GaussianSamplerSettings? Sampling { get; init; }
     /// <summary>TF32 on a CUDA device (default: the recipe's <c>[runtime] tf32</c>).</summary>
     public bool? Tf32 { get; init; }
     /// <summary>cuDNN autotuning on a CUDA device (default: the recipe's <c>[runtime] cudnn_benchmark</c>).</summary>
@@ -101,7 +103,7 @@ public static class SamplingBenchmark
         long? baseline = PeakMemory.CurrentBytes();
         var requestedDevice = options.Device is { } name ? LddGan.Engine.Runtime.DeviceSelection.Resolve(name) : null;
         using var gpuMemory = requestedDevice is { } d ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(d) : null;
-        using var model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device);
+        using var model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device, options.Sampling);
         bool cuda = model.Device.type == DeviceType.CUDA;
         using var gpuMemoryOfRecipeDevice = gpuMemory is null && cuda ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(model.Device) : null;
         if (cuda && options.Tf32 is { } tf32) LddGan.Engine.Runtime.DeviceSelection.SetTf32(tf32);

@@ -44,7 +44,7 @@ public sealed class FactoryTests
         {
             "nf", "ch_mult", "num_res_blocks", "attn_resolutions", "dropout", "nz", "z_emb_dim", "n_mlp", "conditional", "fir",
             "fir_kernel", "skip_rescale", "resblock_type", "progressive", "progressive_input", "progressive_combine",
-            "embedding_type", "not_use_tanh", "centered",
+            "embedding_type", "not_use_tanh", "centered", "num_classes", "class_embedding",
         }));
         Assert.That(Keys(new SmallDiscriminatorOptions()), Is.EquivalentTo(new[] { "ngf", "t_emb_dim", "num_layers" }));
         Assert.That(Keys(new ToyMlpGeneratorOptions()), Is.EquivalentTo(new[] { "hidden_dim", "num_hidden_layers", "fourier_octaves", "t_emb_dim", "activation", "nz" }));

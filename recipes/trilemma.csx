@@ -1,0 +1,94 @@
+// The generative learning trilemma on Fashion-MNIST, in one command: quality (FID-FMNIST), mode coverage (recall) and
+// sampling speed (NFE, time per 100 images) of a Gaussian diffusion model sampled by DDPM and by DDIM at several step
+// counts, beside the diffusion GANs (DDGAN, WDDGAN, LDDGAN: the shipped checkpoints) and a one-step GAN (DDGAN at T = 1).
+// Every row: `lddgan eval` (n samples, seed 0, against the test split, the project's feature network, k = 3),
+// `lddgan bench` (median of --repeats runs of 100 images after warm-up, all in this one process) and a 64-sample grid.
+//   lddgan run recipes/trilemma.csx -- --ddpm=runs/ddpm-fashion-mnist --n=2000 --n-ddpm1000=500 --out=docs/trilemma.md
+// A row whose checkpoint is missing is listed as not measured, with the command that trains it.
+using LddGan.Engine.Diffusion;
+using LddGan.Engine.Models;
+using LddGan.Evaluation;
+using LddGan.Evaluation.Benchmarks;
+
+int n = Argument("n", 2000);
+int nDdpm1000 = Argument("n-ddpm1000", 500);     // 1,000 network calls per sample: fewer samples on a CPU (say so in the table)
+int repeats = Argument("repeats", 3);
+string output = Argument("out", "docs/trilemma.md");
+string images = Argument("images", "docs/images");
+string ddpm = Argument("ddpm", "runs/ddpm-fashion-mnist");
+string oneStep = Argument("one-step", "runs/ddgan-fashion-mnist-t1");
+
+var ddim = (int steps) => new GaussianSamplerSettings("ddim", steps, 0.0);
+var rows = new List<(string Label, string Path, GaussianSamplerSettings? Sampling, int N, string TrainedBy)>
+{
+    ("DDPM-1000", ddpm, new GaussianSamplerSettings("ancestral"), nDdpm1000, "lddgan train recipes/ddpm-fashion-mnist.toml"),
+    ("DDIM-100", ddpm, ddim(100), n, "(the DDPM above)"),
+    ("DDIM-50", ddpm, ddim(50), n, "(the DDPM above)"),
+    ("DDIM-10", ddpm, ddim(10), n, "(the DDPM above)"),
+    ("DDIM-4", ddpm, ddim(4), n, "(the DDPM above)"),
+    ("DDGAN-4", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt"), null, n, "recipes/ddgan-fashion-mnist-weighted.toml"),
+    ("WDDGAN-4", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt"), null, n, "recipes/wddgan-fashion-mnist-wavelet.toml"),
+    ("LDDGAN-4", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt"), null, n, "recipes/lddgan-fashion-mnist.toml"),
+    ("one-step GAN (DDGAN, T = 1)", oneStep, null, n, "recipes/ddgan-fashion-mnist-weighted.toml with num_timesteps = 1"),
+};
+
+// Training wall time of a run directory: the sum over its sessions of the last elapsed_s before each restart (resume).
+string TrainingTime(string path)
+{
+    string? run = Directory.Exists(path) ? path : null;
+    if (run is null || !File.Exists(Path.Combine(run, "metrics.jsonl"))) return "see recipes/pretrained/README.md";
+    double total = 0, last = 0;
+    long steps = 0;
+    foreach (var line in File.ReadLines(Path.Combine(run, "metrics.jsonl")))
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(line);
+        if (!doc.RootElement.TryGetProperty("elapsed_s", out var e)) continue;
+        double elapsed = e.GetDouble();
+        if (elapsed < last) total += last;
+        last = elapsed;
+        steps = doc.RootElement.GetProperty("step").GetInt64();
+    }
+    return $"{(total + last) / 3600:F2} h, {steps:N0} steps";
+}
+
+Directory.CreateDirectory(images);
+var clock = System.Diagnostics.Stopwatch.StartNew();
+var results = new List<string>();
+foreach (var (label, path, sampling, count, trainedBy) in rows)
+{
+    if (!File.Exists(path) && !Directory.Exists(path))
+    {
+        Log($"{label}: {path} not found, not measured (train it: {trainedBy})");
+        results.Add($"| {label} | not measured: `{path}` not found (train with {trainedBy}) | | | | | | | | |");
+        continue;
+    }
+    var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions { Repeats = repeats, Warmup = 1, Sampling = sampling }, Log);
+    Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
+    var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions { Count = count, Sampling = sampling });
+    Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");
+    string grid = Path.Combine(images, $"trilemma-{new string(label.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray())}.png");
+    using (var model = DiffusionGanModel.Load(path, Catalog))
+    using (var samples = model.Sample(64, seed: 0, sampling: sampling))
+        SampleRenderer.Save(samples, grid, 8);
+    results.Add($"| {label} | {eval.Fid:F2} | {eval.Precision:F3} | {eval.Recall:F3} | {count:N0} | {bench.Nfe} | {bench.SecondsPer100Images:F3} s | " +
+                $"{bench.GeneratorParameters + bench.DecoderParameters:N0} | {TrainingTime(path)} | [grid]({Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, grid)}) |");
+}
+
+var md = new System.Text.StringBuilder();
+md.AppendLine("# The generative learning trilemma on Fashion-MNIST");
+md.AppendLine();
+md.AppendLine($"Produced by `lddgan run recipes/trilemma.csx -- --ddpm={ddpm} --n={n} --n-ddpm1000={nDdpm1000} --repeats={repeats} --out={output}` on " +
+              $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores; {clock.Elapsed.TotalMinutes:F0} min for the whole table).");
+md.AppendLine();
+md.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | n | NFE | time / 100 images | params (network + decoder) | training | grid (64, seed 0) |");
+md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+foreach (var row in results) md.AppendLine(row);
+md.AppendLine();
+md.AppendLine("- **FID-FMNIST, precision, recall**: n samples (seed 0) against the first n Fashion-MNIST test images, features of the project's " +
+              "own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`), k = 3. FID is biased upwards at small n: compare rows of equal n.");
+md.AppendLine("- **DDIM** rows: the DDPM's network sampled with η = 0 on steps evenly spaced over T = 1000; **DDPM-1000**: the ancestral sampler, all 1,000 steps.");
+md.AppendLine("- **time / 100 images**: one batch of 100, decoding included, median after warm-up, every row in this one process.");
+md.AppendLine("- **training**: wall time summed over the sessions of a run directory (metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint.");
+File.WriteAllText(output, md.ToString());
+Log(md.ToString());
+Log($"→ {output} ({clock.Elapsed.TotalMinutes:F1} min)");
