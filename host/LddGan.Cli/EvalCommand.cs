@@ -29,6 +29,8 @@ public static class EvalCommand
         {
             checkpoint, n, batch, seed, features, split, reference, weights, cache, device, output,
         };
+        var realData = new Option<bool>("--real-data") { Description = "The floor: the argument is a recipe (.toml); its dataset's first n training images are measured as samples against the first n test images." };
+        command.Options.Add(realData);
         var samplerFlags = new SamplerFlags();
         foreach (var option in samplerFlags.All) command.Options.Add(option);
         command.SetAction(parse => ErrorReporting.Run(() =>
@@ -56,7 +58,11 @@ public static class EvalCommand
             string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target));
             UsageException.RequireWritableFolderFor(path, "--out");
             var runner = new EvaluationRunner(host.Catalog);
-            var report = WithProgress(progress => runner.Run(target, options, progress));
+            if (parse.GetValue(realData) && !(File.Exists(target) && target.EndsWith(".toml", StringComparison.OrdinalIgnoreCase)))
+                throw new UsageException($"--real-data measures a dataset, not a model: pass a recipe (.toml) whose [data] names it, not {target}.");
+            var report = parse.GetValue(realData)
+                ? WithProgress(progress => runner.RunRealData(target, options, progress))
+                : WithProgress(progress => runner.Run(target, options, progress));
             report.Save(path);
             Print(report, path);
             return ErrorReporting.Ok;

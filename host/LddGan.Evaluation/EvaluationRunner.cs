@@ -73,6 +73,60 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         };
     }
 
+    /// <summary>
+    /// The floor of the metrics: the first n images of the training split of a recipe's dataset measured as if they were
+    /// samples, against the first n of <see cref="EvaluationOptions.Split"/> (test): what a perfect model would score at
+    /// this n, with the same features and k as <see cref="Run"/>.
+    /// </summary>
+    public EvaluationReport RunRealData(string recipePath, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null)
+    {
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
+        if (options.Split == "train")
+            throw new EvaluationException("--real-data measures the training split against the reference split: keep --split test.");
+        var clock = Stopwatch.StartNew();
+        var device = DeviceSelection.Resolve(options.Device ?? "cpu");
+        var source = new ReferenceSource(new Engine.Recipes.DataSectionLoader(catalog).LoadFile(recipePath), Path.GetFullPath(recipePath));
+        SampleShape shape;
+        using (var probe = new ComponentBuilder(catalog).Build<IDataset>(source.Data, new ComponentContext(default, default, 0, device))) shape = probe.Shape;
+        using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
+        if (extractor.Refuses(shape) is { } refusal) throw new EvaluationException($"--features {extractor.Name}: {refusal}");
+        using var referenceData = ReferenceDataset.Open(source, options.Split, shape, catalog, device);
+        using var trainData = ReferenceDataset.Open(source, "train", shape, catalog, device);
+        if (referenceData.Split is null)
+            throw new EvaluationException($"{recipePath}: its dataset ({referenceData.Name}) has no train and test splits, so it has no real-data floor to measure.");
+        long count = Math.Min(options.Count, Math.Min(referenceData.Dataset.Count, trainData.Dataset.Count));
+        var cache = new ReferenceStatisticsCache(options.CacheFolder ?? ReferenceStatisticsCache.DefaultFolder());
+        using var reference = referenceData.Features(count, extractor, cache, options.BatchSize, progress);
+        using var real = trainData.Features(count, extractor, cache, options.BatchSize, progress);
+        var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
+                                                                 real.Statistics.Mean, real.Statistics.Covariance);
+        var pr = PrecisionRecall.Compute(reference.Features, real.Features, options.K);
+        return new EvaluationReport
+        {
+            Checkpoint = $"real data: the first {count:N0} images of {trainData.Name}",
+            Weights = "none",
+            Dataset = referenceData.Dataset.Name,
+            Split = referenceData.Split ?? "none",
+            ReferenceImages = count,
+            Reference = referenceData.Describe(count),
+            Samples = (int)count,
+            BatchSize = options.BatchSize,
+            Features = extractor.Name,
+            FeatureDim = extractor.Dim,
+            Fid = fid,
+            FidEpsilonFallback = usedEpsilon,
+            Precision = pr.Precision,
+            Recall = pr.Recall,
+            K = pr.K,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
+            ReferenceFromCache = reference.FromCache,
+            ReferenceCacheFile = reference.Path,
+            Device = device.ToString(),
+            Created = DateTimeOffset.Now,
+        };
+    }
+
     /// <summary>Features of the first <paramref name="count"/> images of <paramref name="dataset"/> (N, D), in batches.</summary>
     public static Tensor ExtractDataset(IDataset dataset, long count, IFeatureExtractor extractor, int batchSize,
                                         IProgress<EvaluationProgress>? progress = null)

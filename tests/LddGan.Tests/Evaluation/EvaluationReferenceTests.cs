@@ -205,4 +205,23 @@ public sealed class EvaluationReferenceTests
     {
         public override BlobDataset Create(StandInImageFolderOptions o, ComponentContext c) => new(4, o.Resolution);
     }
+
+    [Test]
+    public void TheRealDataFloorMeasuresTrainingImagesAgainstTestImagesAndRefusesADatasetWithoutSplits()
+    {
+        var runner = new EvaluationRunner(TestCatalog.Create());
+        var floor = runner.RunRealData(Write("reference.toml", FashionMnistReference), Options() with { Count = 64 });
+        var mismatched = runner.Run(Train(Blobs(32), "blobs32"), Options() with { Count = 64, Reference = Write("reference2.toml", FashionMnistReference) });
+        string blobs = Write("blobs.toml", Blobs(32));
+        var error = Assert.Throws<EvaluationException>(() => runner.RunRealData(blobs, Options()));
+        Assert.Multiple(() =>
+        {
+            Assert.That(floor.Checkpoint, Does.Contain("fashion-mnist train"));
+            Assert.That(floor.Split, Is.EqualTo("test"));
+            Assert.That(floor.Samples, Is.EqualTo(64));
+            Assert.That(floor.Fid, Is.LessThan(mismatched.Fid), "real training images are closer to the test images than an untrained model's samples");
+            Assert.That(floor.Recall, Is.GreaterThan(mismatched.Recall));
+            Assert.That(error!.Message, Does.Contain("no train and test splits"));
+        });
+    }
 }
