@@ -60,9 +60,12 @@ public static class EvalCommand
             var runner = new EvaluationRunner(host.Catalog);
             if (parse.GetValue(realData) && !(File.Exists(target) && target.EndsWith(".toml", StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"--real-data measures a dataset, not a model: pass a recipe (.toml) whose [data] names it, not {target}.");
+            // An autoencoder checkpoint is evaluated by its reconstructions: the ceiling of a model in its latent space.
             var report = parse.GetValue(realData)
                 ? WithProgress(progress => runner.RunRealData(target, options, progress))
-                : WithProgress(progress => runner.Run(target, options, progress));
+                : EvaluationRunner.IsAutoencoderCheckpoint(target)
+                    ? WithProgress(progress => runner.RunReconstructions(target, options, progress))
+                    : WithProgress(progress => runner.Run(target, options, progress));
             report.Save(path);
             Print(report, path);
             return ErrorReporting.Ok;
@@ -90,6 +93,8 @@ public static class EvalCommand
         table.AddRow(featureName, $"{r.Fid:F3}{(r.FidEpsilonFallback ? " (ε·I fallback)" : "")}");
         table.AddRow($"precision (k = {r.K})", $"{r.Precision:F4}");
         table.AddRow($"recall (k = {r.K})", $"{r.Recall:F4}");
+        if (r.ReconstructionL1 is { } l1) table.AddRow("reconstruction L1 (pixels in [[-1, 1]])", $"{l1:F4}");
+        if (r.ReconstructionPsnr is { } psnr) table.AddRow("reconstruction PSNR", $"{psnr:F2} dB");
         table.AddRow("NFE", r.Nfe.ToString());
         table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0})");
         table.AddRow("reference", Markup.Escape(ReferenceText(r)));

@@ -41,6 +41,10 @@ public sealed record EvaluationReport
     /// <summary>Why the real-data features were computed without the cache; null when they were cached.</summary>
     public string? ReferenceNotCached { get; init; }
     public required string Device { get; init; }
+    /// <summary>An autoencoder's evaluation: mean L1 of the reconstructions (pixels in [−1, 1]); null for a generative model.</summary>
+    public double? ReconstructionL1 { get; init; }
+    /// <summary>An autoencoder's evaluation: mean PSNR of the reconstructions (dB, pixels in [0, 1]); null for a generative model.</summary>
+    public double? ReconstructionPsnr { get; init; }
     public DateTimeOffset Created { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()

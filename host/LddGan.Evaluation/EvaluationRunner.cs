@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Diagnostics;
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
@@ -70,6 +71,103 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
                 ? $"the {referenceData.Spec.Type} dataset has no content hash, so its features are computed on every evaluation" : null,
             Device = device.ToString(),
             Created = DateTimeOffset.Now,
+        };
+    }
+
+    /// <summary>Whether a checkpoint (or run directory) holds a first-stage autoencoder (its recipe has an [autoencoder] section).</summary>
+    public static bool IsAutoencoderCheckpoint(string checkpointOrRun)
+    {
+        string path = Engine.Checkpoints.CheckpointFile.ResolvePath(checkpointOrRun);
+        if (!File.Exists(path)) return false;
+        using var reader = Engine.Checkpoints.CheckpointFile.Open(path);
+        try { return Engine.Recipes.RecipeDocument.Parse(reader.RecipeToml, "recipe").IsAutoencoder; }
+        catch (Engine.Recipes.RecipeException) { return false; }
+    }
+
+    /// <summary>
+    /// An autoencoder's ceiling for a latent model (LDDGAN cannot sample better than its decoder reconstructs): the first
+    /// n test images encoded and decoded, their L1 and PSNR, and FID, precision and recall of the reconstructions against
+    /// the same n test images, with the features and k of <see cref="Run"/>.
+    /// </summary>
+    public EvaluationReport RunReconstructions(string checkpointOrRun, EvaluationOptions options, IProgress<EvaluationProgress>? progress = null)
+    {
+        var errors = options.Validate().ToList();
+        if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
+        var clock = Stopwatch.StartNew();
+        string path = Path.GetFullPath(Engine.Checkpoints.CheckpointFile.ResolvePath(checkpointOrRun));
+        Engine.Recipes.AutoencoderRecipe recipe;
+        SampleShape shape;
+        long step;
+        using (var reader = Engine.Checkpoints.CheckpointFile.Open(path))
+        {
+            recipe = new Engine.Recipes.AutoencoderRecipeLoader(catalog).Parse(reader.RecipeToml, path);
+            shape = reader.Meta.DataShape;
+            step = reader.Meta.GlobalStep;
+        }
+        var device = DeviceSelection.Resolve(options.Device ?? recipe.Device, recipe.Runtime);
+        var trained = new TrainedAutoencoderLoader(catalog).Load(path, shape);
+        using var autoencoder = trained.Autoencoder;
+        autoencoder.to(device);
+        autoencoder.eval();
+        using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
+        if (extractor.Refuses(shape) is { } refusal) throw new EvaluationException($"--features {extractor.Name}: {refusal}");
+        var source = ReferenceSource.Resolve(options.Reference, recipe.Data, shape, catalog);
+        using var referenceData = ReferenceDataset.Open(source, options.Split, shape, catalog, device);
+        long count = Math.Min(options.Count, referenceData.Dataset.Count);
+        var cache = new ReferenceStatisticsCache(options.CacheFolder ?? ReferenceStatisticsCache.DefaultFolder());
+        using var reference = referenceData.Features(count, extractor, cache, options.BatchSize, progress);
+
+        var sampling = Stopwatch.StartNew();
+        var parts = new List<Tensor>();
+        double l1Sum = 0, psnrSum = 0;
+        progress?.Report(new("reconstructions", 0, count));
+        for (long start = 0; start < count; start += options.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            long n = Math.Min(options.BatchSize, count - start);
+            var images = referenceData.Dataset.GetBatch(Enumerable.Range(0, (int)n).Select(i => start + i).ToArray()).to(device);
+            using var output = autoencoder.Reconstruct(images);
+            var reconstruction = output.Reconstruction.clamp(-1, 1);
+            l1Sum += (reconstruction - images).abs().mean([1, 2, 3]).sum().item<float>();
+            // PSNR on pixels in [0, 1], as the autoencoder's training report: 10·log10(1 / MSE) per image.
+            var mse = ((reconstruction - images) / 2).pow(2).mean([1, 2, 3]).clamp_min(1e-10);
+            psnrSum += (mse.log10() * -10).sum().item<float>();
+            parts.Add(extractor.Extract(reconstruction.cpu()).MoveToOuterDisposeScope());
+            progress?.Report(new("reconstructions", start + n, count));
+        }
+        using var fake = Concatenate(parts);
+        sampling.Stop();
+        using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
+        var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
+                                                                 fakeStatistics.Mean, fakeStatistics.Covariance);
+        var pr = PrecisionRecall.Compute(reference.Features, fake, options.K);
+        return new EvaluationReport
+        {
+            Checkpoint = path,
+            GlobalStep = step,
+            Weights = "autoencoder reconstructions of the reference",
+            Dataset = referenceData.Dataset.Name,
+            Split = referenceData.Split ?? "none",
+            ReferenceImages = count,
+            Reference = referenceData.Describe(count),
+            Samples = (int)count,
+            BatchSize = options.BatchSize,
+            Features = extractor.Name,
+            FeatureDim = extractor.Dim,
+            Fid = fid,
+            FidEpsilonFallback = usedEpsilon,
+            Precision = pr.Precision,
+            Recall = pr.Recall,
+            K = pr.K,
+            SamplingSeconds = sampling.Elapsed.TotalSeconds,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
+            ReferenceFromCache = reference.FromCache,
+            ReferenceCacheFile = reference.Path,
+            Device = device.ToString(),
+            Created = DateTimeOffset.Now,
+            ReconstructionL1 = l1Sum / count,
+            ReconstructionPsnr = psnrSum / count,
         };
     }
 
