@@ -1,7 +1,9 @@
 // The results table of docs/results.md, in one command: the three shipped Fashion-MNIST models (recipes/pretrained/) are
 // evaluated (FID-FMNIST, improved precision/recall with k = 3, against the test split, on the project's own feature
 // network) and benchmarked (sampling time per 100 images: median after warm-up, all in this one process; NFE; parameters;
-// FLOPs per sample; peak memory), and the table is written as Markdown.
+// FLOPs per sample; peak memory), and the table is written as Markdown. Two reference rows frame them: the floor (n real
+// training images measured as samples) and LDDGAN's ceiling (the autoencoder's reconstructions of the test images); a
+// one-step GAN (DDGAN at T = 1) is a row when its checkpoint exists (--one-step=PATH).
 //   lddgan run recipes/results-table.csx -- --n=10000 --repeats=7 --out=docs/results.md
 using LddGan.Evaluation.Benchmarks;
 using LddGan.Evaluation;
@@ -9,12 +11,16 @@ using LddGan.Evaluation;
 int n = Argument("n", 10000);
 int repeats = Argument("repeats", 7);
 string output = Argument("out", "docs/results.md");
-var models = new[]
+string oneStep = Argument("one-step", "runs/ddgan-fashion-mnist-t1");
+string autoencoder = Argument("autoencoder", "recipes/pretrained/lddgan-fashion-mnist-autoencoder.ckpt");
+var models = new List<(string, string)>
 {
     ("DDGAN", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt")),
     ("WDDGAN", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt")),
     ("LDDGAN", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")),
 };
+if (File.Exists(oneStep) || Directory.Exists(oneStep)) models.Add(("one-step GAN (DDGAN, T = 1)", oneStep));
+else Log($"one-step GAN: {oneStep} not found, no row (train recipes/ddgan-fashion-mnist-weighted.toml with num_timesteps = 1 for the same wall time)");
 
 // Peak memory: each model sampled alone in a fresh `lddgan bench` process, so no model (or the evaluation) inflates another's peak.
 long? PeakInOwnProcess(string path)
@@ -36,6 +42,12 @@ var peaks = models.ToDictionary(m => m.Item1, m => PeakInOwnProcess(m.Item2));
 // Sampling time, FLOPs, parameters: all three in this one process, before any evaluation.
 var benches = models.ToDictionary(m => m.Item1, m => SamplingBenchmark.Run(m.Item2, Catalog, new BenchmarkOptions { Repeats = repeats }, Log));
 
+// The frame: what a perfect model scores at this n, and the best a model in the autoencoder's latent space can score.
+var floor = new EvaluationRunner(Catalog).RunRealData("recipes/ddgan-fashion-mnist-weighted.toml", new EvaluationOptions { Count = n });
+Log($"real data: FID-FMNIST {floor.Fid:F2}, precision {floor.Precision:F3}, recall {floor.Recall:F3}");
+var ceiling = new EvaluationRunner(Catalog).RunReconstructions(autoencoder, new EvaluationOptions { Count = n });
+Log($"autoencoder reconstructions: FID-FMNIST {ceiling.Fid:F2}, precision {ceiling.Precision:F3}, recall {ceiling.Recall:F3}, L1 {ceiling.ReconstructionL1:F4}, PSNR {ceiling.ReconstructionPsnr:F2} dB");
+
 var rows = new List<(string Label, string Path, EvaluationReport Eval, BenchmarkResult Bench)>();
 foreach (var (label, path) in models)
 {
@@ -54,6 +66,8 @@ md.AppendLine($"Produced by `lddgan run recipes/results-table.csx -- --n={n} --r
 md.AppendLine();
 md.AppendLine("| model | checkpoint | training steps | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator params | decoder params | total params | GFLOPs / sample | peak RSS |");
 md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+md.AppendLine($"| real data (floor) | {n:N0} Fashion-MNIST training images | — | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — |");
+md.AppendLine($"| autoencoder reconstructions (LDDGAN's ceiling) | `{autoencoder}` | {ceiling.GlobalStep:N0} | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — |");
 foreach (var (label, path, e, b) in rows)
     md.AppendLine($"| {label} | `{path}` | {e.GlobalStep:N0} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | " +
                   $"{b.GeneratorParameters:N0} | {(b.DecoderParameters > 0 ? b.DecoderParameters.ToString("N0") : "—")} | {b.TotalParameters:N0} | " +
@@ -62,6 +76,9 @@ md.AppendLine();
 md.AppendLine($"- **FID-FMNIST, precision, recall**: {n:N0} samples (seed 0) against the first {rows[0].Eval.ReferenceImages:N0} Fashion-MNIST test images, " +
               "features = the 256-d penultimate layer of the project's own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`, 92.03 % test accuracy). " +
               "Not comparable with Inception FID (see docs/evaluation.md); `lddgan eval --features inception --feature-weights FILE` gives that when the pytorch-fid weights are at hand.");
+md.AppendLine($"- **real data**: the first {n:N0} training images measured as if they were samples (`lddgan eval recipes/ddgan-fashion-mnist-weighted.toml --real-data --n {n}`): " +
+              "the best score at this n. **autoencoder reconstructions**: the first n test images encoded and decoded by LDDGAN's autoencoder " +
+              $"(`lddgan eval {autoencoder} --n {n}`; L1 {ceiling.ReconstructionL1:F4}, PSNR {ceiling.ReconstructionPsnr:F2} dB): no model in its latent space can score better.");
 md.AppendLine($"- **Time**: sampling 100 images in one batch, decoding included, median of {repeats} runs after warm-up, all models in this one process (`lddgan bench --vs` measures the same).");
 md.AppendLine("- **GFLOPs / sample**: 2 × multiply-adds of the Conv/Linear modules over all NFE steps (and the decoder), counted with forward hooks; functional convolutions (FIR resampling, the wavelet transform) are not counted.");
 md.AppendLine("- **Peak RSS**: peak resident memory of a fresh `lddgan bench <checkpoint>` process sampling that model alone (runtime and libtorch included).");

@@ -16,7 +16,7 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
         if (task is not null) { task.MaxValue = plan.TotalSteps; task.Value = plan.StartStep; }
         AnsiConsole.MarkupLine(
             $"training [bold]{plan.TotalSteps - plan.StartStep:N0}[/] steps ({plan.BatchesPerEpoch:N0}/epoch, {plan.NumEpochs} epochs max) " +
-            $"on [bold]{Markup.Escape(plan.Device)}[/], {plan.Parameters:N0} parameters (G+D) → {Markup.Escape(plan.RunDirectory)}");
+            $"on [bold]{Markup.Escape(plan.Device)}[/], {plan.Parameters:N0} trained parameters → {Markup.Escape(plan.RunDirectory)}");
     }
 
     public void Stepped(StepReport r)
