@@ -13,6 +13,7 @@ using LddGan.Evaluation.Benchmarks;
 int n = Argument("n", 2000);
 int nDdpm1000 = Argument("n-ddpm1000", 500);     // 1,000 network calls per sample: fewer samples on a CPU (say so in the table)
 int repeats = Argument("repeats", 3);
+int benchImages = Argument("bench-images", 100);   // images per timed run (time is reported per 100); fewer only for a smoke run
 string output = Argument("out", "docs/trilemma.md");
 string images = Argument("images", "docs/images");
 string ddpm = Argument("ddpm", "runs/ddpm-fashion-mnist");
@@ -62,12 +63,12 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
         results.Add($"| {label} | not measured: `{path}` not found (train with {trainedBy}) | | | | | | | | |");
         continue;
     }
-    var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions { Repeats = repeats, Warmup = 1, Sampling = sampling }, Log);
+    var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions { Repeats = repeats, Warmup = 1, Images = benchImages, BatchSize = benchImages, Sampling = sampling }, Log);
     Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
     var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions { Count = count, Sampling = sampling });
     Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");
     string grid = Path.Combine(images, $"trilemma-{new string(label.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray())}.png");
-    using (var model = DiffusionGanModel.Load(path, Catalog))
+    using (var model = DiffusionModel.Load(path, Catalog))
     using (var samples = model.Sample(64, seed: 0, sampling: sampling))
         SampleRenderer.Save(samples, grid, 8);
     results.Add($"| {label} | {eval.Fid:F2} | {eval.Precision:F3} | {eval.Recall:F3} | {count:N0} | {bench.Nfe} | {bench.SecondsPer100Images:F3} s | " +

@@ -42,7 +42,7 @@ public static class ExportCommand
             {
                 modules = ["generator_ema", "generator"];
                 var document = RecipeDocument.Parse(recipeToml, $"{path}!{CheckpointFile.RecipeEntry}");
-                using (var model = DiffusionGanModel.Load(path, host.Catalog))
+                using (var model = DiffusionModel.Load(path, host.Catalog))
                 {
                     if (model.LatentSpace is IAutoencoderLatentSpace latent)
                     {
@@ -73,7 +73,7 @@ public static class ExportCommand
     {
         if (modules.Contains("autoencoder"))
             throw new ArgumentException("safetensors export covers generators; export an autoencoder as a .ckpt release copy");
-        using var session = DiffusionGanModel.Load(path, host.Catalog);
+        using var session = DiffusionModel.Load(path, host.Catalog);
         var (module, count) = LddGan.Interop.SafetensorsExport.Write(session, destination, recipeToml);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(destination)}[/] ({new FileInfo(destination).Length / 1024.0 / 1024.0:F2} MB; {count} tensors of '{module}'; the recipe is in the metadata)");
         return ErrorReporting.Ok;

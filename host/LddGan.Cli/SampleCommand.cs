@@ -39,7 +39,7 @@ public static class SampleCommand
             string outputPath = Path.GetFullPath(parse.GetValue(output)!);
             UsageException.RequireWritableFolderFor(outputPath, "--out");
             using var host = new HostContext(parse.GetValue(plugins) ?? [], HostContext.RecipeOfRun(parse.GetRequiredValue(checkpoint)));
-            using var session = DiffusionGanModel.Load(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
+            using var session = DiffusionModel.Load(parse.GetRequiredValue(checkpoint), host.Catalog, parse.GetValue(device));
             var sample = session.Recipe.Sample;
             int count = parse.GetValue(n) ?? sample.N;
             if (count < 1) throw new UsageException($"[sample] n of the checkpoint's recipe is {count}; pass --n.");
@@ -69,7 +69,7 @@ public static class SampleCommand
 /// <summary>The Gaussian sampler the command line asks for: the checkpoint recipe's [sample] keys with the flags given over them.</summary>
 internal static class GaussianSampling
 {
-    public static LddGan.Engine.Diffusion.GaussianSamplerSettings? FromOptions(DiffusionGanModel model, string? sampler, int? steps, double? eta, double? guidance = null)
+    public static LddGan.Engine.Diffusion.GaussianSamplerSettings? FromOptions(DiffusionModel model, string? sampler, int? steps, double? eta, double? guidance = null)
     {
         if (guidance is not null && (model.GaussianProcess is null || model.NumClasses == 0))
             throw new UsageException($"--guidance is classifier-free guidance of a class-conditional Gaussian diffusion model; {model.CheckpointPath} is " +
@@ -88,7 +88,7 @@ internal static class GaussianSampling
         return chosen;
     }
 
-    public static string Describe(DiffusionGanModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling) =>
+    public static string Describe(DiffusionModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling) =>
         sampling is null || model.GaussianProcess is null ? ""
             : sampling.Describe(model.NumTimesteps) + (model.NumClasses > 0 ? $", guidance {sampling.GuidanceScale:0.##}" : "") + ", ";
 }
@@ -96,7 +96,7 @@ internal static class GaussianSampling
 /// <summary>The classes <c>--class</c> asks a class-conditional model for.</summary>
 internal static class ClassChoice
 {
-    public static TorchSharp.torch.Tensor? Labels(DiffusionGanModel model, string? choice, int count)
+    public static TorchSharp.torch.Tensor? Labels(DiffusionModel model, string? choice, int count)
     {
         if (choice is null) return null;
         int classes = model.NumClasses;

@@ -20,7 +20,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         var errors = options.Validate().ToList();
         if (errors.Count > 0) throw new EvaluationException(string.Join(Environment.NewLine, errors));
         var clock = Stopwatch.StartNew();
-        using var session = DiffusionGanModel.Load(checkpointOrRun, catalog, options.Device);
+        using var session = DiffusionModel.Load(checkpointOrRun, catalog, options.Device);
         var device = DeviceSelection.Resolve(options.Device ?? session.Recipe.Device, session.Recipe.Runtime);
         using var extractor = FeatureExtractors.Create(options.Features, options.FeatureWeights, device);
         // Before any data is read: a pairing the extractor cannot take (colour images, fmnist features) fails at once.
@@ -244,7 +244,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
     }
 
     /// <summary>Features (N, D) of <paramref name="count"/> samples of the model's sampling generator, one noise stream seeded by <paramref name="seed"/>.</summary>
-    public static Tensor ExtractSamples(DiffusionGanModel model, int count, long seed, int batchSize, IFeatureExtractor extractor,
+    public static Tensor ExtractSamples(DiffusionModel model, int count, long seed, int batchSize, IFeatureExtractor extractor,
                                         IProgress<EvaluationProgress>? progress = null, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling = null)
     {
         ArgumentNullException.ThrowIfNull(model);

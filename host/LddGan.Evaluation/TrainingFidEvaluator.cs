@@ -27,7 +27,7 @@ public sealed class TrainingFidEvaluator : ITrainingEvaluator
 
     public string Description { get; }
 
-    public IReadOnlyDictionary<string, double> Evaluate(DiffusionGanModel model, long step)
+    public IReadOnlyDictionary<string, double> Evaluate(DiffusionModel model, long step)
     {
         var clock = Stopwatch.StartNew();
         using var fake = EvaluationRunner.ExtractSamples(model, _samples, _seed, _batchSize, _extractor);

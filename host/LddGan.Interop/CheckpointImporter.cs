@@ -50,7 +50,7 @@ public sealed class CheckpointImporter(ComponentCatalog catalog)
         var recipe = new RecipeLoader(catalog).Bind(document);
         CheckFamily(request.Model, recipe, configPath);
         var shape = request.DataShape ?? DataShapeOf(recipe.Data, configPath);
-        using var model = DiffusionGanModel.Build(DiffusionGanModel.ComponentBuilderFor(catalog), recipe, shape, CPU, ModelUse.Sampling);
+        using var model = DiffusionModel.Build(DiffusionModel.ComponentBuilderFor(catalog), recipe, shape, CPU, ModelUse.Sampling);
         using var weights = ReadOfficial(request.File, OfficialNetwork.Generator, request.Weights);
         var report = StateDictLoading.Load(model.Generator, weights.Tensors);
         Require(report, request.File, configPath, "[generator]");

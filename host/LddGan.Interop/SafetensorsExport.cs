@@ -10,7 +10,7 @@ namespace LddGan.Interop;
 /// </summary>
 public static class SafetensorsExport
 {
-    public static (string Module, int Tensors) Write(DiffusionGanModel session, string destination, string recipeToml)
+    public static (string Module, int Tensors) Write(DiffusionModel session, string destination, string recipeToml)
     {
         string module = session.UsesEma ? "generator_ema" : "generator";
         var metadata = new Dictionary<string, string>

@@ -123,7 +123,7 @@ public class RecipeContext
     }
 
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>
-    public DiffusionGanModel LoadCheckpoint(string checkpointOrRun, string? device = null) => DiffusionGanModel.Load(checkpointOrRun, Catalog, device);
+    public DiffusionModel LoadCheckpoint(string checkpointOrRun, string? device = null) => DiffusionModel.Load(checkpointOrRun, Catalog, device);
 
     /// <summary>Samples from a checkpoint (decoded data in [-1, 1]).</summary>
     public Tensor Sample(string checkpointOrRun, int count, long seed = 0, int batchSize = 100)
@@ -142,7 +142,7 @@ public class RecipeContext
         ArgumentNullException.ThrowIfNull(components);
         string full = Path.GetFullPath(path);
         // The components stay the script's: the model wrapping them is only used to write them, and is not disposed.
-        var model = new DiffusionGanModel(recipe, components.Dataset.Shape, DeviceOf(components), components.LatentSpace, components.Process,
+        var model = new DiffusionModel(recipe, components.Dataset.Shape, DeviceOf(components), components.LatentSpace, components.Process,
                                           components.Generator, components.GeneratorEma, components.Discriminator, components.LossSchedule);
         TrainingSession.WriteCheckpoint(full, recipe.ToToml($"Recipe of a script's training loop ({ScriptPath})"), model, trainer, rng);
         Log($"checkpoint: {full} (step {trainer.GlobalStep})");
@@ -185,16 +185,16 @@ public class RecipeContext
     /// The recipe's model, built for training and placed on its device, and its dataset. The caller owns both (dispose
     /// them when done). Module initialisation is seeded with the recipe's seed, as a training session's.
     /// </summary>
-    public DiffusionGanModel BuildModel(Recipe recipe, out IDataset dataset)
+    public DiffusionModel BuildModel(Recipe recipe, out IDataset dataset)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         var device = DeviceSelection.Resolve(recipe.Device, recipe.Runtime);
         // Seed module initialisation from the recipe, as a training session does, so the loop is reproducible.
         TorchSharp.torch.manual_seed(recipe.Seed);
         TorchSharp.torch.cuda.manual_seed_all(recipe.Seed);
-        var builder = DiffusionGanModel.ComponentBuilderFor(Catalog);
+        var builder = DiffusionModel.ComponentBuilderFor(Catalog);
         dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, device));
-        return DiffusionGanModel.Build(builder, recipe, dataset.Shape, device, ModelUse.Training);
+        return DiffusionModel.Build(builder, recipe, dataset.Shape, device, ModelUse.Training);
     }
 
     private sealed class DelegateFactory<TOptions, TComponent>(Func<TOptions, ComponentContext, TComponent> create)

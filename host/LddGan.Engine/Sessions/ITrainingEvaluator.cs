@@ -19,7 +19,7 @@ public interface ITrainingEvaluator : IDisposable
     /// Named scalars for <paramref name="step"/> (e.g. fid, precision, recall, eval_seconds), from the model's sampling
     /// generator (the EMA copy while training). Must not draw from the run's random streams.
     /// </summary>
-    IReadOnlyDictionary<string, double> Evaluate(DiffusionGanModel model, long step);
+    IReadOnlyDictionary<string, double> Evaluate(DiffusionModel model, long step);
 }
 
 /// <summary>Makes the evaluator of a run when its recipe asks for one (eval_every &gt; 0).</summary>

@@ -37,7 +37,7 @@ public sealed class TrainingSession : IDisposable
     private readonly Recipe _recipe;
     private readonly ITrainingObserver _observer;
     private readonly RunEnvironment _run;
-    private readonly DiffusionGanModel _model;
+    private readonly DiffusionModel _model;
     private readonly IDataset _dataset;
     private readonly IDiffusionTrainer _trainer;
     private readonly SampleShape _dataShape;
@@ -50,7 +50,7 @@ public sealed class TrainingSession : IDisposable
     public IDiffusionTrainer Trainer => _trainer;
     /// <summary>A diffusion GAN's training parts; a Gaussian model has none (see <see cref="Model"/>).</summary>
     public TrainingComponents Components => _model.ForTraining(_dataset);
-    public DiffusionGanModel Model => _model;
+    public DiffusionModel Model => _model;
 
     public TrainingSession(Recipe recipe, ComponentCatalog catalog, IReadOnlyList<LoadedPlugin> plugins,
                            TrainingSessionOptions options, ITrainingObserver observer)
@@ -60,10 +60,10 @@ public sealed class TrainingSession : IDisposable
         _plugins = plugins;
         _run = new RunEnvironment(options.RunDirectory ?? recipe.RunDirectory, options.Resume, recipe.Train.Threads, recipe.Device, recipe.Runtime, recipe.Seed);
 
-        var builder = DiffusionGanModel.ComponentBuilderFor(catalog);
+        var builder = DiffusionModel.ComponentBuilderFor(catalog);
         var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _run.Device));
         _dataShape = dataset.Shape;
-        _model = DiffusionGanModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
+        _model = DiffusionModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
         _dataset = dataset;
         _trainer = recipe.IsGaussian
             ? new GaussianDiffusionTrainer(_model.ForDenoising(dataset), recipe.Train, _run.Rng, _run.Device)
@@ -133,7 +133,7 @@ public sealed class TrainingSession : IDisposable
     /// Writes a training model with everything needed to resume it exactly (weights, EMA, optimisers, random streams,
     /// the trainer's position): the checkpoint of every training loop, a session's or a script's own.
     /// </summary>
-    public static void WriteCheckpoint(string path, string recipeToml, DiffusionGanModel model, IDiffusionTrainer trainer, RandomStreams rng)
+    public static void WriteCheckpoint(string path, string recipeToml, DiffusionModel model, IDiffusionTrainer trainer, RandomStreams rng)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainer);

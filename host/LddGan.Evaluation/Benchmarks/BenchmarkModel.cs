@@ -14,10 +14,10 @@ namespace LddGan.Evaluation.Benchmarks;
 /// </summary>
 public sealed class BenchmarkModel : IDisposable
 {
-    private readonly DiffusionGanModel _model;
+    private readonly DiffusionModel _model;
     private readonly LddGan.Engine.Diffusion.GaussianSamplerSettings? _sampling;
 
-    private BenchmarkModel(string label, string source, bool trained, DiffusionGanModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling)
+    private BenchmarkModel(string label, string source, bool trained, DiffusionModel model, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling)
     {
         (Source, Trained, _model, _sampling) = (source, trained, model, sampling);
         // A Gaussian model's label says how it samples: its rows differ by sampler, not by checkpoint.
@@ -46,7 +46,7 @@ public sealed class BenchmarkModel : IDisposable
                 $"{checkpointOrRecipe}: not found. Pass a checkpoint (.ckpt), a run directory (runs/<name>) or a diffusion-GAN recipe (.toml).");
         if (checkpointOrRecipe.EndsWith(".toml", StringComparison.OrdinalIgnoreCase) && File.Exists(checkpointOrRecipe))
             return FromRecipe(checkpointOrRecipe, catalog, device, sampling);
-        var model = DiffusionGanModel.Load(checkpointOrRecipe, catalog, device);
+        var model = DiffusionModel.Load(checkpointOrRecipe, catalog, device);
         return new BenchmarkModel(model.Recipe.Name, Path.GetFullPath(model.CheckpointPath!), trained: true, model, sampling);
     }
 
@@ -58,10 +58,10 @@ public sealed class BenchmarkModel : IDisposable
                 $"{path} is an autoencoder (first-stage) recipe; bench times diffusion-GAN sampling: pass the diffusion-GAN recipe or checkpoint that uses it.");
         var recipe = new RecipeLoader(catalog).Bind(document);
         var torchDevice = DeviceSelection.Resolve(device ?? recipe.Device, recipe.Runtime);
-        var builder = DiffusionGanModel.ComponentBuilderFor(catalog);
+        var builder = DiffusionModel.ComponentBuilderFor(catalog);
         SampleShape dataShape;
         using (var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, torchDevice))) dataShape = dataset.Shape;
-        var model = DiffusionGanModel.Build(builder, recipe, dataShape, torchDevice, ModelUse.Sampling);
+        var model = DiffusionModel.Build(builder, recipe, dataShape, torchDevice, ModelUse.Sampling);
         model.Generator.eval();
         return new BenchmarkModel($"{recipe.Name} (untrained)", Path.GetFullPath(path), trained: false, model, sampling);
     }

@@ -191,7 +191,7 @@ public sealed class LddganPipelineTests
         var ganMetrics = File.ReadAllLines(Path.Combine(ganRun, "metrics.jsonl"));
         Assert.That(ganMetrics[0], Does.Contain("\"loss_g_rec\""));
 
-        using var sampling = DiffusionGanModel.Load(ganRun, _catalog);
+        using var sampling = DiffusionModel.Load(ganRun, _catalog);
         using var scope = NewDisposeScope();
         var samples = sampling.Sample(4, seed: 1, batchSize: 4);
         Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }), "samples are decoded to images");
@@ -244,7 +244,7 @@ public sealed class ShippedLddganCheckpointTests
         Directory.SetCurrentDirectory(dir!.FullName);   // the release recipe names the autoencoder relative to the repository root
         try
         {
-            using var sampling = DiffusionGanModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
+            using var sampling = DiffusionModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
             Assert.That(sampling.UsesEma, Is.True);
             Assert.That(((IAutoencoderLatentSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
             using var scope = NewDisposeScope();
@@ -266,7 +266,7 @@ public sealed class ShippedLddganCheckpointTests
         var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Wddgan.WaveletNcsnppGenerator).Assembly, "wddgan plugin");
-        using var sampling = DiffusionGanModel.Load(Path.Combine(dir!.FullName, checkpoint), catalog);
+        using var sampling = DiffusionModel.Load(Path.Combine(dir!.FullName, checkpoint), catalog);
         Assert.That(sampling.UsesEma, Is.True);
         Assert.That(sampling.Recipe.Latent.Type, Is.EqualTo(latent));
         using var samples = sampling.Sample(4, seed: 3, batchSize: 4);

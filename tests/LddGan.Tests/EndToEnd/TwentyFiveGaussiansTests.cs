@@ -35,7 +35,7 @@ public sealed class TwentyFiveGaussiansTests
                                                      new TextTrainingObserver(TestContext.Progress, printEvery: 1000)))
                 session.Run();
 
-            using var sampling = DiffusionGanModel.Load(runDir, catalog);
+            using var sampling = DiffusionModel.Load(runDir, catalog);
             using var samples = sampling.Sample(2000, seed: 5, batchSize: 2000);
             using var dataset = new TwentyFiveGaussiansDataset((TwentyFiveGaussiansOptions)recipe.Data.Options);
             var report = dataset.Evaluate(samples);

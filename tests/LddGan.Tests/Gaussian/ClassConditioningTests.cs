@@ -112,7 +112,7 @@ public sealed class ClassConditioningTests
     public void AClassConditionalGaussianModelTrainsWithLabelDropoutAndSamplesEachClassGuided()
     {
         using (var session = Session(GaussianRecipe(), "ddpm")) session.Run();
-        using var model = DiffusionGanModel.Load(Path.Combine(_dir, "ddpm"), Catalog());
+        using var model = DiffusionModel.Load(Path.Combine(_dir, "ddpm"), Catalog());
         using var labels = tensor(new long[] { 0, 0, 1, 1, 2, 2 });
         using var samples = model.Sample(6, seed: 4, classLabels: labels);
         using var again = model.Sample(6, seed: 4, classLabels: labels);
@@ -131,7 +131,7 @@ public sealed class ClassConditioningTests
     public void AClassConditionalDiffusionGanTrainsWithAProjectionDiscriminator()
     {
         using (var session = Session(GanRecipe(discriminatorClasses: 3), "ddgan")) session.Run();
-        using var model = DiffusionGanModel.Load(Path.Combine(_dir, "ddgan"), Catalog());
+        using var model = DiffusionModel.Load(Path.Combine(_dir, "ddgan"), Catalog());
         using var samples = model.Sample(6, seed: 4);
         Assert.That(samples.isfinite().all().item<bool>());
     }

@@ -192,7 +192,7 @@ public sealed class GaussianDiffusionTests
             Assert.That(reader.HasModule("discriminator"), Is.False);
             Assert.That(File.ReadAllText(Path.Combine(run, "recipe.resolved.toml")), Does.Not.Contain("[discriminator]"));
         });
-        using var model = DiffusionGanModel.Load(run, Catalog());
+        using var model = DiffusionModel.Load(run, Catalog());
         using var samples = model.Sample(6, seed: 3);
         Assert.Multiple(() =>
         {
@@ -237,7 +237,7 @@ public sealed class GaussianDiffusionTests
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan");
         var recipe = new RecipeLoader(catalog).Parse(TinyGaussianRecipe.Replace("type = \"test-tiny\"",
             "type = \"ncsnpp\"\nnf = 8\nch_mult = [1]\nnum_res_blocks = 1\nattn_resolutions = []\nnz = 1\nz_emb_dim = 8\nn_mlp = 1"), "tanh.toml");
-        var error = Assert.Throws<RecipeException>(() => DiffusionGanModel.Build(DiffusionGanModel.ComponentBuilderFor(catalog), recipe,
+        var error = Assert.Throws<RecipeException>(() => DiffusionModel.Build(DiffusionModel.ComponentBuilderFor(catalog), recipe,
             new SampleShape(1, 8, 8), CPU, ModelUse.Sampling));
         Assert.That(error!.Message, Does.Contain("not_use_tanh = true"));
     }

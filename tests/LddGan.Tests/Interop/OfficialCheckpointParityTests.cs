@@ -112,7 +112,7 @@ public sealed class OfficialCheckpointParityTests
         Assert.That(summary.Report.Missing, Is.Empty);
         Assert.That(summary.Report.Unexpected, Is.Empty);
         if (expectModule is not null) Assert.That(summary.Module, Is.EqualTo(expectModule));
-        using var session = DiffusionGanModel.Load(output, _catalog);
+        using var session = DiffusionModel.Load(output, _catalog);
         using var scope = NewDisposeScope();
         using (no_grad())
             return session.Generator.call(Input(c, "x"), Input(c, "t"), Input(c, "z")).MoveToOuterDisposeScope();
@@ -219,7 +219,7 @@ public sealed class OfficialCheckpointParityTests
         string recipe = Recipe("pixel", "ncsnpp", "[1, 2]");
         string output = Path.Combine(_dir, "sample.ckpt");
         new CheckpointImporter(_catalog).Import(new ImportRequest(Path.Combine(Folder, "ddgan_netG.pth"), OfficialModel.Ddgan, recipe, output, DataShape: new SampleShape(2, 16, 16)));
-        using var session = DiffusionGanModel.Load(output, _catalog);
+        using var session = DiffusionModel.Load(output, _catalog);
         using var samples = session.Sample(6, seed: 3, batchSize: 4);
         Assert.That(session.UsesEma, Is.True);
         Assert.That(samples.shape, Is.EqualTo(new long[] { 6, 2, 16, 16 }));
@@ -234,14 +234,14 @@ public sealed class OfficialCheckpointParityTests
         var shape = new SampleShape(2, 16, 16);
         string first = Path.Combine(_dir, "from-pth.ckpt"), exchange = Path.Combine(_dir, "exchange.safetensors"), second = Path.Combine(_dir, "from-safetensors.ckpt");
         new CheckpointImporter(_catalog).Import(new ImportRequest(Path.Combine(Folder, "ddgan_netG.pth"), OfficialModel.Ddgan, recipe, first, DataShape: shape));
-        using (var session = DiffusionGanModel.Load(first, _catalog)) SafetensorsExport.Write(session, exchange, File.ReadAllText(recipe));
+        using (var session = DiffusionModel.Load(first, _catalog)) SafetensorsExport.Write(session, exchange, File.ReadAllText(recipe));
         var header = SafetensorsFile.ReadHeader(exchange);
         Assert.That(header.Metadata["lddgan.module"], Is.EqualTo("generator_ema"));
         Assert.That(header.Tensors.Select(t => t.Name), Does.Contain("all_modules.0.weight"));
         var summary = new CheckpointImporter(_catalog).Import(new ImportRequest(exchange, OfficialModel.Ddgan, recipe, second, DataShape: shape));
         Assert.That(summary.Module, Is.EqualTo("generator_ema"));
-        using var a = DiffusionGanModel.Load(first, _catalog);
-        using var b = DiffusionGanModel.Load(second, _catalog);
+        using var a = DiffusionModel.Load(first, _catalog);
+        using var b = DiffusionModel.Load(second, _catalog);
         using var sa = a.Sample(4, seed: 9, batchSize: 4);
         using var sb = b.Sample(4, seed: 9, batchSize: 4);
         Assert.That(sb.data<float>().ToArray(), Is.EqualTo(sa.data<float>().ToArray()));

@@ -59,7 +59,7 @@ public sealed class ModelMemoryEstimateTests
     public void TheMetaCountMatchesTheRealNetworksAndLeavesTheirInitialisationUnchanged()
     {
         var recipe = ShippedDdgan("16");
-        var builder = DiffusionGanModel.ComponentBuilderFor(_plugins.Catalog);
+        var builder = DiffusionModel.ComponentBuilderFor(_plugins.Catalog);
         var shape = new SampleShape(1, 32, 32);
         var context = new ComponentContext(shape, shape, 2, CPU);
 

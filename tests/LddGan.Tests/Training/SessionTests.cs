@@ -78,7 +78,7 @@ public sealed class SessionTests
             var renderer = new SampleRenderer(session.Components.Process, session.Components.LatentSpace, new(1, 8, 8), CPU);
             direct = renderer.Generate(session.Trainer.SamplingGenerator, 16, seed: 5, batchSize: 7);
         }
-        using var sampling = DiffusionGanModel.Load(Path.Combine(_dir, "run"), TestCatalog.Create());
+        using var sampling = DiffusionModel.Load(Path.Combine(_dir, "run"), TestCatalog.Create());
         using var loaded = sampling.Sample(16, seed: 5, batchSize: 7);
         Assert.That(sampling.UsesEma, Is.True);
         Assert.That(loaded.data<float>().ToArray(), Is.EqualTo(direct.data<float>().ToArray()));
@@ -138,7 +138,7 @@ public sealed class SessionTests
     {
         string path = Path.Combine(_dir, "bad.ckpt");
         File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
-        var e = Assert.Throws<CheckpointException>(() => DiffusionGanModel.Load(path, TestCatalog.Create()))!;
+        var e = Assert.Throws<CheckpointException>(() => DiffusionModel.Load(path, TestCatalog.Create()))!;
         Assert.That(e.Message, Does.Contain("bad.ckpt").And.Contain("not a valid LddGan checkpoint"));
     }
 }

@@ -13,8 +13,9 @@ namespace LddGan.Engine.Models;
 public enum ModelUse { Sampling, Training }
 
 /// <summary>
-/// A diffusion GAN as one object (the diffusers "pipeline"): the recipe it was built from and its parts — latent space,
-/// diffusion process, generator G, G's EMA copy, discriminator D, loss schedule — placed on one device. It is built in
+/// A diffusion model as one object (the diffusers "pipeline"), a diffusion GAN or a Gaussian diffusion model: the
+/// recipe it was built from and its parts — latent space, diffusion process, generator G, G's EMA copy,
+/// discriminator D, loss schedule — placed on one device. It is built in
 /// one place (<see cref="Build"/>), read from a checkpoint in one place (<see cref="Load"/>) and written in one place
 /// (<see cref="Save"/>); training, sampling, import, bench, eval and scripts all go through it. It owns its parts.
 /// </summary>
@@ -23,12 +24,12 @@ public enum ModelUse { Sampling, Training }
 /// schedule: its generator is the denoising network (predicting ε or v, called with z = 0), and it samples by DDPM or
 /// DDIM (<see cref="GaussianSamplerSettings"/>).
 /// </remarks>
-public sealed class DiffusionGanModel : IDisposable
+public sealed class DiffusionModel : IDisposable
 {
     private readonly SampleRenderer _renderer;
 
     /// <summary>A model from parts in hand (a script composing its own components); it owns them from now on.</summary>
-    public DiffusionGanModel(Recipe recipe, SampleShape dataShape, Device device, ILatentSpace latentSpace, IDiffusionProcess process,
+    public DiffusionModel(Recipe recipe, SampleShape dataShape, Device device, ILatentSpace latentSpace, IDiffusionProcess process,
                              Denoiser generator, Denoiser? generatorEma, Discriminator? discriminator, ILossSchedule? lossSchedule)
     {
         ArgumentNullException.ThrowIfNull(recipe);
@@ -88,7 +89,7 @@ public sealed class DiffusionGanModel : IDisposable
     /// meta device: a recipe they cannot fit in memory is refused before anything is allocated. The order of
     /// construction (latent space, process, G, EMA G, D, loss schedule) fixes how initialisation draws from the RNG.
     /// </summary>
-    public static DiffusionGanModel Build(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, ModelUse use)
+    public static DiffusionModel Build(ComponentBuilder builder, Recipe recipe, SampleShape dataShape, Device device, ModelUse use)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(recipe);
@@ -110,7 +111,7 @@ public sealed class DiffusionGanModel : IDisposable
         if (!adversarial) CheckGaussianNetwork(recipe);
         var discriminator = training && adversarial ? builder.Build<Discriminator>(Required(recipe.Discriminator, "discriminator"), context) : null;
         var loss = adversarial ? builder.Build<ILossSchedule>(Required(recipe.Loss, "loss"), context) : null;
-        return new DiffusionGanModel(recipe, dataShape, device, latent, process, generator, generatorEma, discriminator, loss);
+        return new DiffusionModel(recipe, dataShape, device, latent, process, generator, generatorEma, discriminator, loss);
     }
 
     private static ComponentSpec Required(ComponentSpec? spec, string section) =>
@@ -129,7 +130,7 @@ public sealed class DiffusionGanModel : IDisposable
     /// Loads a checkpoint (or a run directory's latest) for sampling: its recipe rebuilds the model (no dataset needed)
     /// and G gets the EMA weights when the checkpoint has them, as the official releases sample.
     /// </summary>
-    public static DiffusionGanModel Load(string checkpointOrRun, ComponentCatalog catalog, string? device = null)
+    public static DiffusionModel Load(string checkpointOrRun, ComponentCatalog catalog, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         string path = CheckpointFile.ResolvePath(checkpointOrRun);
