@@ -1,3 +1,4 @@
+using LddGan.Engine.Diffusion;
 using System.Globalization;
 using LddGan.Abstractions;
 using LddGan.Engine.Components;
@@ -125,11 +126,14 @@ public class RecipeContext
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>
     public DiffusionModel LoadCheckpoint(string checkpointOrRun, string? device = null) => DiffusionModel.Load(checkpointOrRun, Catalog, device);
 
-    /// <summary>Samples from a checkpoint (decoded data in [-1, 1]).</summary>
-    public Tensor Sample(string checkpointOrRun, int count, long seed = 0, int batchSize = 100)
+    /// <summary>
+    /// Samples from a checkpoint (decoded data in [-1, 1]); a Gaussian diffusion model as <paramref name="sampling"/> says
+    /// (e.g. <c>new GaussianSamplerSettings("ddim", Steps: 50)</c>; default: its recipe's [sample] keys).
+    /// </summary>
+    public Tensor Sample(string checkpointOrRun, int count, long seed = 0, int batchSize = 100, GaussianSamplerSettings? sampling = null)
     {
         using var session = LoadCheckpoint(checkpointOrRun);
-        return session.Sample(count, seed != 0 ? seed : session.Recipe.Seed, batchSize);
+        return session.Sample(count, seed != 0 ? seed : session.Recipe.Seed, batchSize, sampling);
     }
 
     /// <summary>

@@ -37,7 +37,7 @@ public sealed partial class ScriptHost
     public static readonly ImmutableArray<string> Imports =
     [
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks",
-        "LddGan.Abstractions", "LddGan.Engine.Models", "LddGan.Engine.Recipes", "LddGan.Engine.Sessions", "LddGan.Engine.Training",
+        "LddGan.Abstractions", "LddGan.Engine.Diffusion", "LddGan.Engine.Models", "LddGan.Engine.Recipes", "LddGan.Engine.Sessions", "LddGan.Engine.Training",
         "LddGan.Scripting", "TorchSharp", "TorchSharp.torch",
     ];
 
