@@ -30,7 +30,7 @@ var rows = new List<(string Label, string Path, GaussianSamplerSettings? Samplin
     ("DDGAN-4", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt"), null, n, "recipes/ddgan-fashion-mnist-weighted.toml"),
     ("WDDGAN-4", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt"), null, n, "recipes/wddgan-fashion-mnist-wavelet.toml"),
     ("LDDGAN-4", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt"), null, n, "recipes/lddgan-fashion-mnist.toml"),
-    ("one-step GAN (DDGAN, T = 1)", oneStep, null, n, "recipes/ddgan-fashion-mnist-weighted.toml with num_timesteps = 1"),
+    ("one-step GAN (DDGAN, T = 1)", oneStep, null, n, "lddgan train recipes/ddgan-fashion-mnist-t1.toml -o runs/ddgan-fashion-mnist-t1, for the wall time of DDGAN-4"),
 };
 
 // Training wall time of a run directory: the sum over its sessions of the last elapsed_s before each restart (resume).
@@ -78,7 +78,7 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
 var md = new System.Text.StringBuilder();
 md.AppendLine("# The generative learning trilemma on Fashion-MNIST");
 md.AppendLine();
-md.AppendLine($"Produced by `lddgan run recipes/trilemma.csx -- --ddpm={ddpm} --n={n} --n-ddpm1000={nDdpm1000} --repeats={repeats} --out={output}` on " +
+md.AppendLine($"Produced by `lddgan run recipes/trilemma.csx -- --ddpm={ddpm} --n={n} --n-ddpm1000={nDdpm1000} --repeats={repeats}{(benchImages != 100 ? $" --bench-images={benchImages}" : "")} --out={output}` on " +
               $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores; {clock.Elapsed.TotalMinutes:F0} min for the whole table).");
 md.AppendLine();
 md.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | n | NFE | time / 100 images | params (network + decoder) | training | grid (64, seed 0) |");
@@ -88,7 +88,7 @@ md.AppendLine();
 md.AppendLine("- **FID-FMNIST, precision, recall**: n samples (seed 0) against the first n Fashion-MNIST test images, features of the project's " +
               "own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`), k = 3. FID is biased upwards at small n: compare rows of equal n.");
 md.AppendLine("- **DDIM** rows: the DDPM's network sampled with η = 0 on steps evenly spaced over T = 1000; **DDPM-1000**: the ancestral sampler, all 1,000 steps.");
-md.AppendLine("- **time / 100 images**: one batch of 100, decoding included, median after warm-up, every row in this one process.");
+md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up, every row in this one process.");
 md.AppendLine("- **training**: wall time summed over the sessions of a run directory (metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint.");
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
