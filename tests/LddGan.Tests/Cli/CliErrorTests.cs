@@ -44,6 +44,13 @@ public sealed class CliErrorTests
     [TestCase("--max-steps must be at least 1, got 0", "watch recipes/ddgan-quick.toml --max-steps 0")]
     [TestCase("--output /proc/lddgan-none/x.ckpt", "import x.pth --model ddgan --config c.json -o /proc/lddgan-none/x.ckpt")]
     [TestCase("--update /proc/lddgan-none/x.md: no such file", "schema --update /proc/lddgan-none/x.md")]
+    [TestCase("which always takes its T = 4 generator steps", "sample recipes/pretrained/ddgan-fashion-mnist.ckpt --steps 5 --out /tmp/lddgan-never.png")]
+    [TestCase("--class needs a class-conditional model", "sample recipes/pretrained/ddgan-fashion-mnist.ckpt --class 3 --out /tmp/lddgan-never.png")]
+    [TestCase("--guidance is classifier-free guidance of a class-conditional Gaussian", "sample recipes/pretrained/ddgan-fashion-mnist.ckpt --guidance 2 --out /tmp/lddgan-never.png")]
+    [TestCase("--sampler must be ancestral or ddim, got euler", "bench recipes/pretrained/ddgan-fashion-mnist.ckpt --sampler euler")]
+    [TestCase("--eta must lie in [0, 1], got 2", "eval recipes/pretrained/ddgan-fashion-mnist.ckpt --eta 2")]
+    [TestCase("--steps and --eta apply to the DDIM sampler", "eval recipes/pretrained/ddgan-fashion-mnist.ckpt --sampler ancestral --steps 5")]
+    [TestCase("--real-data measures a dataset, not a model", "eval recipes/pretrained/ddgan-fashion-mnist.ckpt --real-data")]
     public void ABadArgumentIsAUsageErrorBeforeAnyWork(string message, string commandLine)
     {
         var clock = Stopwatch.StartNew();
