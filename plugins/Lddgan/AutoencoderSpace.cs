@@ -57,7 +57,9 @@ public sealed record AutoencoderSpaceOptions : IValidatableOptions
 
     /// <summary>
     /// Latents are divided by this (the reference's hand-picked max |latent|: CIFAR-10 105, CelebA-HQ 6, LSUN 60);
-    /// 0: the max |latent| measured at the end of the autoencoder's training, stored in its checkpoint.
+    /// 0: the max |latent| measured at the end of the autoencoder's training, stored in its checkpoint. Check the latents'
+    /// spread: the shipped Fashion-MNIST autoencoder's max |latent| leaves them with std 0.065, where the discriminator
+    /// learns nothing; 0.3 gives them the pixels' std 0.66 (docs/quality-experiments.md).
     /// </summary>
     public double ScaleFactor { get; init; }
 
