@@ -32,7 +32,7 @@ public sealed record GaussianSamplerSettings(string Sampler = "ancestral", int S
 /// clipped x_0, so η = 1 on all T steps is the ancestral sampler.</item>
 /// </list>
 /// Classifier-free guidance (Ho &amp; Salimans 2022) combines the network's outputs for the labels and for "no class":
-/// out = out(∅) + s·(out(y) − out(∅)); s = 1 calls the network once. Runs without gradients.
+/// out = out(∅) + s·(out(y) − out(∅)); s = 1 (conditional) and s = 0 (unconditional) call the network once. Runs without gradients.
 /// </summary>
 public sealed class GaussianSampler
 {
@@ -59,7 +59,7 @@ public sealed class GaussianSampler
         }
     }
 
-    /// <summary>Network evaluations per sample: the steps, twice over with guidance.</summary>
+    /// <summary>Network evaluations per sample: the steps, twice over with guidance (a scale other than 0 and 1).</summary>
     public int NumFunctionEvaluations(bool guided) => Timesteps.Count * (guided ? 2 : 1);
 
     /// <summary>Draws x_T of shape (<paramref name="count"/>, ...<paramref name="latentShape"/>) and runs the sampler.</summary>
@@ -85,6 +85,7 @@ public sealed class GaussianSampler
         double scale = _settings.GuidanceScale;
         var none = full_like(classLabels, network.NumClasses);
         if (scale == 1.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), classLabels.to(x.device));
+        if (scale == 0.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), none.to(x.device));   // out(∅) alone
         return (x, t) =>
         {
             using var scope = NewDisposeScope();

@@ -69,7 +69,7 @@ public sealed class DiffusionModel : IDisposable
 
     // Classifier-free guidance calls the network twice per step (with the labels and with "no class").
     private int GaussianEvaluations(IGaussianDiffusion process, GaussianSamplerSettings sampling) =>
-        new GaussianSampler(process, sampling).NumFunctionEvaluations(guided: NumClasses > 0 && sampling.GuidanceScale != 1.0);
+        new GaussianSampler(process, sampling).NumFunctionEvaluations(guided: NumClasses > 0 && sampling.GuidanceScale is not (1.0 or 0.0));
 
     /// <summary>The checkpoint it was loaded from (null for a model built from a recipe).</summary>
     public string? CheckpointPath { get; private set; }
