@@ -5,6 +5,11 @@
 // `lddgan bench` (median of --repeats runs of 100 images after warm-up, all in this one process) and a 64-sample grid.
 //   lddgan run recipes/trilemma.csx -- --ddpm=runs/ddpm-fashion-mnist --n=2000 --n-ddpm1000=500 --out=docs/trilemma.md
 // A row whose checkpoint is missing is listed as not measured, with the command that trains it.
+// Each measured row is kept as JSON in --rows (default docs/trilemma-rows/): a row whose checkpoint (SHA-256), sampler,
+// n and bench settings have not changed is taken from there instead of being measured again, so a table whose rows take
+// hours (DDPM-1000 on a CPU) is built over several runs and every finished row survives an interruption.
+// --remeasure=all (or a row's file name, e.g. ddim50) measures again.
+using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Diffusion;
 using LddGan.Engine.Models;
 using LddGan.Evaluation;
@@ -18,6 +23,9 @@ string output = Argument("out", "docs/trilemma.md");
 string images = Argument("images", "docs/images");
 string ddpm = Argument("ddpm", "runs/ddpm-fashion-mnist");
 string oneStep = Argument("one-step", "runs/ddgan-fashion-mnist-t1");
+int gridCount = Argument("grid", 64);             // samples per grid (64, 8 per row); fewer only for a smoke run
+string rowFolder = Argument("rows", "docs/trilemma-rows");
+string remeasure = Argument("remeasure", "");
 
 var ddim = (int steps) => new GaussianSamplerSettings("ddim", steps, 0.0);
 var rows = new List<(string Label, string Path, GaussianSamplerSettings? Sampling, int N, string TrainedBy)>
@@ -52,44 +60,78 @@ string TrainingTime(string path)
     return $"{(total + last) / 3600:F2} h, {steps:N0} steps";
 }
 
+string Slug(string label) => new(label.ToLowerInvariant().TakeWhile(c => c != '(').Where(char.IsLetterOrDigit).ToArray());
+var json = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
+
 Directory.CreateDirectory(images);
+Directory.CreateDirectory(rowFolder);
 var clock = System.Diagnostics.Stopwatch.StartNew();
 var results = new List<string>();
+int measuredNow = 0;
 foreach (var (label, path, sampling, count, trainedBy) in rows)
 {
     if (!File.Exists(path) && !Directory.Exists(path))
     {
         Log($"{label}: {path} not found, not measured (train it: {trainedBy})");
-        results.Add($"| {label} | not measured: `{path}` not found (train with {trainedBy}) | | | | | | | | |");
+        results.Add($"| {label} | not measured: `{path}` not found (train with {trainedBy}) | | | | | | | | | |");
         continue;
     }
-    var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions { Repeats = repeats, Warmup = 1, Images = benchImages, BatchSize = benchImages, Sampling = sampling }, Log);
-    Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
-    var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions { Count = count, Sampling = sampling });
-    Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");
-    string grid = Path.Combine(images, $"trilemma-{new string(label.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray())}.png");
-    using (var model = DiffusionModel.Load(path, Catalog))
-    using (var samples = model.Sample(64, seed: 0, sampling: sampling))
-        SampleRenderer.Save(samples, grid, 8);
-    results.Add($"| {label} | {eval.Fid:F2} | {eval.Precision:F3} | {eval.Recall:F3} | {count:N0} | {bench.Nfe} | {bench.SecondsPer100Images:F3} s | " +
-                $"{bench.GeneratorParameters + bench.DecoderParameters:N0} | {TrainingTime(path)} | [grid]({Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, grid)}) |");
+    string slug = Slug(label);
+    string rowFile = Path.Combine(rowFolder, slug + ".json");
+    var key = new TrilemmaRowKey(SampleFeatureProgress.Fingerprint(CheckpointFile.ResolvePath(path)), sampling?.ToString() ?? "diffusion GAN", count, benchImages, repeats);
+    var row = File.Exists(rowFile) ? System.Text.Json.JsonSerializer.Deserialize<TrilemmaRow>(File.ReadAllText(rowFile)) : null;
+    if (row is not null && row.Key == key && remeasure != "all" && remeasure != slug)
+        Log($"{label}: measured on {row.Measured} ({rowFile}), kept");
+    else
+    {
+        // One timed run without warm-up where a run takes minutes (1,000 network calls per sample): warm-up is noise there.
+        bool slow = sampling is { IsDdim: false };
+        var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions
+        {
+            Repeats = slow ? 1 : repeats, Warmup = slow ? 0 : 1, Images = benchImages, BatchSize = benchImages, Sampling = sampling,
+        }, Log);
+        Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
+        // Kept after every batch (100 samples: a DDPM-1000 batch is minutes on a CPU) and resumed by the next run when this one is stopped.
+        var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions
+        {
+            Count = count, Sampling = sampling, BatchSize = 100, ProgressFile = Path.Combine(rowFolder, slug + ".partial"),
+        });
+        if (eval.ResumedSamples > 0) Log($"{label}: {eval.ResumedSamples:N0} of the samples were resumed from {slug}.partial");
+        Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");
+        string grid = Path.Combine(images, $"trilemma-{slug}.png");
+        using (var model = DiffusionModel.Load(path, Catalog))
+        using (var samples = model.Sample(gridCount, seed: 0, sampling: sampling))
+            SampleRenderer.Save(samples, grid, 8);
+        row = new TrilemmaRow(key, path, eval.GlobalStep, eval.Fid, eval.Precision, eval.Recall, bench.Nfe, bench.SecondsPer100Images,
+            bench.GeneratorParameters + bench.DecoderParameters, TrainingTime(path), grid,
+            $"{DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} CPU cores, {bench.Threads} Torch threads, {bench.Device}", eval.TotalSeconds);
+        File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(row, json));
+        measuredNow++;
+    }
+    results.Add($"| {label} | {row.Fid:F2} | {row.Precision:F3} | {row.Recall:F3} | {row.Key.N:N0} | {row.Nfe} | {row.SecondsPer100Images:F3} s | " +
+                $"{row.Parameters:N0} | {row.Training} | {row.Measured} | [grid]({Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, row.Grid)}) |");
 }
 
 var md = new System.Text.StringBuilder();
 md.AppendLine("# The generative learning trilemma on Fashion-MNIST");
 md.AppendLine();
 md.AppendLine($"Produced by `lddgan run recipes/trilemma.csx -- --ddpm={ddpm} --n={n} --n-ddpm1000={nDdpm1000} --repeats={repeats}{(benchImages != 100 ? $" --bench-images={benchImages}" : "")} --out={output}` on " +
-              $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores; {clock.Elapsed.TotalMinutes:F0} min for the whole table).");
+              $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores; this run measured {measuredNow} row(s) in {clock.Elapsed.TotalMinutes:F0} min, the others come from {rowFolder}/).");
 md.AppendLine();
-md.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | n | NFE | time / 100 images | params (network + decoder) | training | grid (64, seed 0) |");
-md.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+md.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | n | NFE | time / 100 images | params (network + decoder) | training | measured | grid (seed 0) |");
+md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var row in results) md.AppendLine(row);
 md.AppendLine();
 md.AppendLine("- **FID-FMNIST, precision, recall**: n samples (seed 0) against the first n Fashion-MNIST test images, features of the project's " +
               "own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`), k = 3. FID is biased upwards at small n: compare rows of equal n.");
 md.AppendLine("- **DDIM** rows: the DDPM's network sampled with η = 0 on steps evenly spaced over T = 1000; **DDPM-1000**: the ancestral sampler, all 1,000 steps.");
-md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up, every row in this one process.");
+md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up (DDPM-1000: one run, no warm-up); compare times only between rows measured on the same day and machine (the measured column), as a row kept from an earlier run was timed in that run.");
 md.AppendLine("- **training**: wall time summed over the sessions of a run directory (metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint.");
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
 Log($"→ {output} ({clock.Elapsed.TotalMinutes:F1} min)");
+
+// What a row was measured from: a changed checkpoint or setting measures the row again.
+record TrilemmaRowKey(string CheckpointSha256, string Sampling, int N, int BenchImages, int Repeats);
+record TrilemmaRow(TrilemmaRowKey Key, string Checkpoint, long Step, double Fid, double Precision, double Recall, int Nfe,
+    double SecondsPer100Images, long Parameters, string Training, string Grid, string Measured, double EvalSeconds);

@@ -31,6 +31,12 @@ public static class EvalCommand
         };
         var realData = new Option<bool>("--real-data") { Description = "The floor: the argument is a recipe (.toml); its dataset's first n training images are measured as samples against the first n test images." };
         command.Options.Add(realData);
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Keep the sample features made so far in <report>.partial after every batch and resume from it: an interrupted evaluation " +
+                          "(Ctrl+C, a stopped machine) run again with the same arguments continues with the same samples. The file is removed when it completes.",
+        };
+        command.Options.Add(resume);
         var samplerFlags = new SamplerFlags();
         foreach (var option in samplerFlags.All) command.Options.Add(option);
         command.SetAction(parse => ErrorReporting.Run(() =>
@@ -57,6 +63,7 @@ public static class EvalCommand
             // Checked before minutes of sampling, not after.
             string path = Path.GetFullPath(parse.GetValue(output) ?? EvaluationReport.DefaultPath(target));
             UsageException.RequireWritableFolderFor(path, "--out");
+            if (parse.GetValue(resume)) options = options with { ProgressFile = path + ".partial" };
             var runner = new EvaluationRunner(host.Catalog);
             if (parse.GetValue(realData) && !(File.Exists(target) && target.EndsWith(".toml", StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"--real-data measures a dataset, not a model: pass a recipe (.toml) whose [data] names it, not {target}.");
@@ -98,9 +105,10 @@ public static class EvalCommand
         table.AddRow("NFE", r.Nfe.ToString());
         table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0})");
         table.AddRow("reference", Markup.Escape(ReferenceText(r)));
-        table.AddRow("sampling + features", $"{r.SamplingSeconds:F1} s");
+        table.AddRow("sampling + features", $"{r.SamplingSeconds:F1} s{(r.ResumedSamples > 0 ? $" (this run; {r.ResumedSamples:N0} samples resumed from an earlier run)" : "")}");
         table.AddRow("total", $"{r.TotalSeconds:F1} s on {Markup.Escape(r.Device)}");
         AnsiConsole.Write(table);
+        if (r.ProgressFileDiscarded is { } why) AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(why)}[/]");
         AnsiConsole.MarkupLine($"report → [bold]{Markup.Escape(path)}[/]");
     }
 

@@ -26,6 +26,11 @@ public sealed record EvaluationOptions
     public string? FeatureWeights { get; init; }
     /// <summary>Reference-feature cache folder (default: <see cref="ReferenceStatisticsCache.DefaultFolder"/>).</summary>
     public string? CacheFolder { get; init; }
+    /// <summary>
+    /// A file where the sample features are kept after every batch (null: nowhere): an interrupted evaluation run again
+    /// with the same file resumes with the same samples. Deleted when the evaluation completes.
+    /// </summary>
+    public string? ProgressFile { get; init; }
     /// <summary>Device for sampling and features (default: the checkpoint recipe's).</summary>
     public string? Device { get; init; }
 

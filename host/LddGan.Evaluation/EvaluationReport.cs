@@ -41,6 +41,10 @@ public sealed record EvaluationReport
     /// <summary>Why the real-data features were computed without the cache; null when they were cached.</summary>
     public string? ReferenceNotCached { get; init; }
     public required string Device { get; init; }
+    /// <summary>Samples whose features were resumed from a progress file (made by an earlier, interrupted run) instead of made now.</summary>
+    public int ResumedSamples { get; init; }
+    /// <summary>Why a progress file that was there was not resumed (made for another checkpoint or setting); null otherwise.</summary>
+    public string? ProgressFileDiscarded { get; init; }
     /// <summary>An autoencoder's evaluation: mean L1 of the reconstructions (pixels in [−1, 1]); null for a generative model.</summary>
     public double? ReconstructionL1 { get; init; }
     /// <summary>An autoencoder's evaluation: mean PSNR of the reconstructions (dB, pixels in [0, 1]); null for a generative model.</summary>

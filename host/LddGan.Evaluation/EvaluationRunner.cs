@@ -36,7 +36,11 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         using var reference = referenceData.Features(referenceCount, extractor, cache, options.BatchSize, progress);
 
         var sampling = Stopwatch.StartNew();
-        using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress, options.Sampling);
+        var kept = options.ProgressFile is { } progressFile
+            ? SampleFeatureProgress.Open(progressFile, new(SampleFeatureProgress.Fingerprint(session.CheckpointPath!), options.Seed, options.Count,
+                                                           options.BatchSize, options.Sampling?.ToString() ?? "recipe", extractor.Name))
+            : null;
+        using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress, options.Sampling, kept);
         sampling.Stop();
         using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
         var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
@@ -69,6 +73,8 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             ReferenceCacheFile = reference.Path,
             ReferenceNotCached = reference.Path is null
                 ? $"the {referenceData.Spec.Type} dataset has no content hash, so its features are computed on every evaluation" : null,
+            ResumedSamples = kept?.ResumedFrom ?? 0,
+            ProgressFileDiscarded = kept?.Discarded,
             Device = device.ToString(),
             Created = DateTimeOffset.Now,
         };
@@ -244,21 +250,26 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
     }
 
     /// <summary>Features (N, D) of <paramref name="count"/> samples of the model's sampling generator, one noise stream seeded by <paramref name="seed"/>.</summary>
+    /// <param name="kept">Where the features made so far are kept after every batch, and resumed from (null: nowhere).</param>
     public static Tensor ExtractSamples(DiffusionModel model, int count, long seed, int batchSize, IFeatureExtractor extractor,
-                                        IProgress<EvaluationProgress>? progress = null, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling = null)
+                                        IProgress<EvaluationProgress>? progress = null, LddGan.Engine.Diffusion.GaussianSamplerSettings? sampling = null,
+                                        SampleFeatureProgress? kept = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(extractor);
         const string stage = "samples";
         var parts = new List<Tensor>();
-        long done = 0;
-        progress?.Report(new(stage, 0, count));
-        foreach (var batch in model.SampleBatches(count, seed, batchSize, sampling))
+        if (kept?.Resumed() is { } resumed) parts.Add(resumed);
+        long done = kept?.Cursor.Done ?? 0;
+        progress?.Report(new(stage, done, count));
+        foreach (var batch in model.SampleBatches(count, seed, batchSize, sampling, cursor: kept?.Cursor))
         {
             using (batch) parts.Add(extractor.Extract(batch));
+            kept?.Append(parts[^1]);
             done += parts[^1].shape[0];
             progress?.Report(new(stage, done, count));
         }
+        kept?.Complete();
         return Concatenate(parts);
     }
 

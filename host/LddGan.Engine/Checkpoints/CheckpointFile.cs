@@ -22,6 +22,8 @@ public sealed record CheckpointMeta
     public int DataWidth { get; init; }
     public bool HasEma { get; init; }
     public bool EmaInitialised { get; init; }
+    /// <summary>Training wall time up to this checkpoint, summed over resumes (seconds; 0 in checkpoints written before it was recorded).</summary>
+    public double TrainingSeconds { get; init; }
     /// <summary>Autoencoder checkpoints: the largest |latent| over the training images checked at the end of training (the recommended latent scale factor).</summary>
     public double? LatentMaxAbs { get; init; }
 

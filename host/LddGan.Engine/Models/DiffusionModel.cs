@@ -188,8 +188,9 @@ public sealed class DiffusionModel : IDisposable
         _renderer.Generate(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler, classLabels);
 
     /// <summary>The samples of <see cref="Sample"/>, one decoded CPU batch at a time (owned by the caller).</summary>
-    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null, Tensor? classLabels = null) =>
-        _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler, classLabels);
+    public IEnumerable<Tensor> SampleBatches(int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null, Tensor? classLabels = null,
+                                             SamplingCursor? cursor = null) =>
+        _renderer.GenerateBatches(SamplingGenerator, count, seed, batchSize, sampling ?? Recipe.Sample.GaussianSampler, classLabels, cursor);
 
     /// <summary>Classes a class-conditional model can sample (0: unconditional).</summary>
     public int NumClasses => Generator.NumClasses;

@@ -27,8 +27,12 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
     /// A class-conditional generator samples sample i as class <paramref name="classLabels"/>[i] (int64, <paramref name="count"/>
     /// of them); without labels, sample i is class i mod num_classes (balanced, as the training data of Fashion-MNIST and CIFAR-10).
     /// </remarks>
+    /// <param name="cursor">
+    /// Where the stream stands: read at the start (a cursor saved after k batches continues with batch k + 1, drawing the
+    /// same noise as an uninterrupted run) and advanced after every batch, before it is handed out.
+    /// </param>
     public IEnumerable<Tensor> GenerateBatches(Denoiser generator, int count, long seed, int batchSize = 100, GaussianSamplerSettings? sampling = null,
-                                               Tensor? classLabels = null)
+                                               Tensor? classLabels = null, SamplingCursor? cursor = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "the batch size must be at least 1");
         if (classLabels is not null && generator.NumClasses == 0)
@@ -36,7 +40,11 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
         if (classLabels is not null && classLabels.shape[0] != count)
             throw new ArgumentException($"{classLabels.shape[0]} class labels for {count} samples: give one per sample.", nameof(classLabels));
         using var labels = generator.NumClasses == 0 ? null : classLabels?.to(ScalarType.Int64).cpu() ?? arange(count, ScalarType.Int64) % generator.NumClasses;
+        if (cursor is not null && (cursor.Done < 0 || cursor.Done > count || (cursor.Done > 0) != (cursor.RngState is not null)))
+            throw new ArgumentException($"the sampling cursor stands at {cursor.Done} of {count} samples{(cursor.RngState is null ? " without a random state" : "")}: it belongs to another stream.", nameof(cursor));
         using var rng = new Generator((ulong)seed); // on the CPU: draws are copied to the device (GeneratorNoise)
+        if (cursor?.RngState is { } saved)
+            using (var state = tensor(saved)) rng.set_state(state);
         Func<int, Generator, Tensor?, Tensor> sampleLatents = process is IGaussianDiffusion gaussian
             ? GaussianLatents(new GaussianSampler(gaussian, sampling ?? new GaussianSamplerSettings()), generator)
             : (n, r, y) => new ReverseSampler(process).Sample(generator, latentShape, n, device, r, y);
@@ -44,8 +52,12 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
         generator.eval();
         try
         {
-            for (int done = 0; done < count; done += batchSize)
-                yield return SampleBatch(sampleLatents, done, Math.Min(batchSize, count - done), rng, labels);
+            for (int done = cursor?.Done ?? 0; done < count; done += batchSize)
+            {
+                var batch = SampleBatch(sampleLatents, done, Math.Min(batchSize, count - done), rng, labels);
+                cursor?.Advance(done + (int)batch.shape[0], rng);
+                yield return batch;
+            }
         }
         finally
         {
@@ -82,5 +94,31 @@ public sealed class SampleRenderer(IDiffusionProcess process, ILatentSpace laten
             using var tiles = samples.reshape(-1, 1, samples.shape[2], samples.shape[3]);
             ImageGrid.SavePng(tiles, path, (int)samples.shape[1]);
         }
+    }
+}
+
+/// <summary>
+/// How far a sample stream has got: samples made and the state of its noise generator after them. Save both to resume a
+/// long sampling run (an evaluation of a 1,000-step sampler) with the same samples as an uninterrupted one.
+/// </summary>
+public sealed class SamplingCursor
+{
+    public int Done { get; private set; }
+    /// <summary>The CPU generator's state after <see cref="Done"/> samples (null before the first batch).</summary>
+    public byte[]? RngState { get; private set; }
+
+    public SamplingCursor() { }
+
+    public SamplingCursor(int done, byte[]? rngState)
+    {
+        Done = done;
+        RngState = rngState;
+    }
+
+    internal void Advance(int done, Generator rng)
+    {
+        using var state = rng.get_state();
+        Done = done;
+        RngState = state.data<byte>().ToArray();
     }
 }

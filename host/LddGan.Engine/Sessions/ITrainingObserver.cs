@@ -18,6 +18,9 @@ public sealed record StepReport(long Step, int Epoch, PendingStepLosses PendingL
 
     public StepLosses Losses => PendingLosses.Read();
 
+    /// <summary>Training wall time of the run so far, summed over resumes (<see cref="Elapsed"/> counts this session only).</summary>
+    public double TrainingSeconds { get; init; }
+
     public bool LossesRead => PendingLosses.IsRead;
 }
 

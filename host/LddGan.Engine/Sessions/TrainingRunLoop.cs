@@ -111,7 +111,8 @@ public sealed class TrainingRunLoop : IDisposable
     /// Runs the training loop. A stop (Ctrl+C, SIGTERM) saves a checkpoint and says how to resume before it rethrows;
     /// divergence says which checkpoint was kept.
     /// </summary>
-    public void Run(Action train, Action saveCheckpoint, string checkpointPath, string resumeCommand, Func<long> currentStep)
+    /// <param name="budgetSpent">True when a cancellation came from the run's own time budget ([train] max_hours): the run ends normally.</param>
+    public void Run(Action train, Action saveCheckpoint, string checkpointPath, string resumeCommand, Func<long> currentStep, Func<bool>? budgetSpent = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(saveCheckpoint);
@@ -125,6 +126,9 @@ public sealed class TrainingRunLoop : IDisposable
             throw e.WithCheckpointNote(File.Exists(checkpointPath)
                 ? $"The last checkpoint, written before it, was kept: {checkpointPath}."
                 : "No checkpoint had been written yet.");
+        }
+        catch (OperationCanceledException) when (budgetSpent?.Invoke() == true)
+        {
         }
         catch (OperationCanceledException)
         {

@@ -43,6 +43,12 @@ public sealed class TrainingSession : IDisposable
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly ITrainingEvaluator? _evaluator;
+    /// <summary>Training wall time of the sessions before this one (from the resumed checkpoint).</summary>
+    private double _earlierSeconds;
+    private readonly System.Diagnostics.Stopwatch _thisSession = new();
+
+    /// <summary>Training wall time of the run so far, summed over resumes.</summary>
+    public double TrainingSeconds => _earlierSeconds + _thisSession.Elapsed.TotalSeconds;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
@@ -96,6 +102,19 @@ public sealed class TrainingSession : IDisposable
                                              new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
                                              [.. (_dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
         using var gpuMemory = Runtime.NativeTorch.GpuMemoryMonitor.StartFor(_run.Device);
+        double budgetSeconds = train.MaxHours * 3600;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bool budgetSpent = false;
+        if (budgetSeconds > 0)
+            _observer.Note(TrainingSeconds >= budgetSeconds
+                ? $"max_hours = {train.MaxHours}: the run has already trained {TrainingSeconds / 3600:F2} h; nothing to do."
+                : $"max_hours = {train.MaxHours}: stops after {(budgetSeconds - TrainingSeconds) / 3600:F2} more hours of training (or at step {_trainer.TotalSteps}).");
+        if (budgetSeconds > 0 && TrainingSeconds >= budgetSeconds)
+        {
+            budgetSpent = true;
+            budget.Cancel();
+        }
+        _thisSession.Start();
         loop.Run(() => _trainer.Run(pending =>
         {
             long step = _trainer.GlobalStep;
@@ -104,13 +123,25 @@ public sealed class TrainingSession : IDisposable
             // The host waits for the device only here: a diverged run is caught before it is logged or saved.
             if (duties.Any) pending.ReadFinite();
             var (imagesPerSecond, eta) = loop.Throughput(step);
-            var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG, _trainer.CurrentLrD, imagesPerSecond, loop.Elapsed, eta);
+            var report = new StepReport(step, _trainer.Epoch, pending, _trainer.CurrentLrG, _trainer.CurrentLrD, imagesPerSecond, loop.Elapsed, eta)
+            {
+                TrainingSeconds = TrainingSeconds,
+            };
             _observer.Stepped(report);
             if (duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
             if (duties.Evaluate) Evaluate(loop, step);
-        }, cancellation), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
+            if (budgetSeconds > 0 && TrainingSeconds >= budgetSeconds && !budgetSpent)
+            {
+                budgetSpent = true;
+                if (!duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
+                _observer.Note($"max_hours = {train.MaxHours} reached at step {step} ({TrainingSeconds / 3600:F2} h of training).");
+                budget.Cancel();
+            }
+        }, budget.Token), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep,
+           () => budgetSpent && !cancellation.IsCancellationRequested);
+        _thisSession.Stop();
         SaveCheckpoint();
         loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
         if (gpuMemory is { Available: true })
@@ -125,7 +156,7 @@ public sealed class TrainingSession : IDisposable
     public void SaveCheckpoint(string? path = null)
     {
         path ??= CheckpointPath;
-        WriteCheckpoint(path, ResolvedToml(), _model, _trainer, _run.Rng);
+        WriteCheckpoint(path, ResolvedToml(), _model, _trainer, _run.Rng, TrainingSeconds);
         _observer.Note($"checkpoint: {path} (step {_trainer.GlobalStep})");
     }
 
@@ -133,7 +164,9 @@ public sealed class TrainingSession : IDisposable
     /// Writes a training model with everything needed to resume it exactly (weights, EMA, optimisers, random streams,
     /// the trainer's position): the checkpoint of every training loop, a session's or a script's own.
     /// </summary>
-    public static void WriteCheckpoint(string path, string recipeToml, DiffusionModel model, IDiffusionTrainer trainer, RandomStreams rng)
+    /// <param name="trainingSeconds">Training wall time so far, summed over resumes (recorded in the checkpoint's meta data).</param>
+    public static void WriteCheckpoint(string path, string recipeToml, DiffusionModel model, IDiffusionTrainer trainer, RandomStreams rng,
+                                       double trainingSeconds = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainer);
@@ -146,6 +179,7 @@ public sealed class TrainingSession : IDisposable
             DataChannels = shape.Channels, DataHeight = shape.Height, DataWidth = shape.Width,
             HasEma = trainer.Ema is not null,
             EmaInitialised = trainer.Ema?.Initialised ?? false,
+            TrainingSeconds = trainingSeconds,
         }.At(trainer.Position);
         model.Save(path, recipeToml, meta, new TrainingState(trainer.Optimizers, rng.All().ToList()));
     }
@@ -178,7 +212,9 @@ public sealed class TrainingSession : IDisposable
         foreach (var (name, optimizer) in _trainer.Optimizers) reader.LoadOptimizer(name, optimizer);
         foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
-        _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
+        _earlierSeconds = meta.TrainingSeconds;
+        _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}" +
+                       (meta.TrainingSeconds > 0 ? $", {meta.TrainingSeconds / 3600:F2} h of training so far)." : ")."));
     }
 
     /// <summary>The model sections (networks, latent space, diffusion) whose resolved TOML differs between two recipes.</summary>
@@ -228,6 +264,7 @@ public sealed class TrainingSession : IDisposable
         {
             ["step"] = r.Step, ["epoch"] = r.Epoch, ["loss"] = r.Losses.G, ["lr"] = r.LrG,
             ["images_per_s"] = r.ImagesPerSecond, ["data_ms"] = dataMilliseconds, ["elapsed_s"] = r.Elapsed.TotalSeconds,
+            ["training_s"] = r.TrainingSeconds,
         }
         : new()
     {
@@ -235,6 +272,7 @@ public sealed class TrainingSession : IDisposable
         ["loss_d_real"] = r.Losses.DReal, ["loss_d_fake"] = r.Losses.DFake, ["r1"] = r.Losses.R1,
         ["loss_g_adv"] = r.Losses.GAdversarial, ["loss_g_rec"] = r.Losses.GReconstruction, ["loss_g"] = r.Losses.G,
         ["lr_g"] = r.LrG, ["lr_d"] = r.LrD, ["images_per_s"] = r.ImagesPerSecond, ["data_ms"] = dataMilliseconds, ["elapsed_s"] = r.Elapsed.TotalSeconds,
+        ["training_s"] = r.TrainingSeconds,
     };
 
     public void Dispose()

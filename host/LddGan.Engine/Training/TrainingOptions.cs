@@ -28,6 +28,11 @@ public sealed record TrainingOptions : IValidatableOptions
     public int NumEpochs { get; init; } = 1800;
     /// <summary>Stop after this many optimiser steps (0: run all epochs).</summary>
     public long MaxSteps { get; init; }
+    /// <summary>
+    /// Stop when the run's training wall time, summed over every resume, reaches this many hours (0: no limit): runs of
+    /// different models given the same time. The learning-rate schedule still follows num_epochs and max_steps.
+    /// </summary>
+    public double MaxHours { get; init; }
     /// <summary>Generator learning rate (Adam).</summary>
     public double LrG { get; init; } = 1.6e-4;
     /// <summary>Discriminator learning rate (Adam).</summary>
@@ -82,6 +87,7 @@ public sealed record TrainingOptions : IValidatableOptions
         if (BatchSize < 1) yield return "batch_size must be at least 1";
         if (NumEpochs < 1) yield return "num_epochs must be at least 1";
         if (MaxSteps < 0) yield return "max_steps must be 0 (no limit) or positive";
+        if (MaxHours < 0 || double.IsNaN(MaxHours)) yield return $"max_hours must be 0 (no limit) or positive, got {MaxHours}";
         if (LrG <= 0 || LrD <= 0) yield return "lr_g and lr_d must be positive";
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) yield return "beta1 and beta2 must be in [0, 1)";
         if (LrMin < 0) yield return "lr_min must be non-negative";

@@ -90,6 +90,40 @@ public sealed class EvaluationEndToEndTests
     }
 
     [Test]
+    public void AnInterruptedEvaluationResumesFromItsProgressFileWithTheSameSamples()
+    {
+        string run = Train(TinyFashionMnist, "run");
+        string progressFile = Path.Combine(_dir, "eval.json.partial");
+        var options = new EvaluationOptions
+        {
+            Count = 96, BatchSize = 32, Seed = 5, FeatureWeights = EvaluationFixtures.RandomFeatureNet(_dir), CacheFolder = Path.Combine(_dir, "cache"),
+        };
+        var runner = new EvaluationRunner(TestCatalog.Create());
+        var uninterrupted = runner.Run(run, options);
+
+        // Stopped after the second batch of samples, as a killed process would be (the file is written before the progress report).
+        var stop = new SynchronousProgress(p => { if (p.Stage == "samples" && p.Done == 64) throw new OperationCanceledException("stopped"); });
+        Assert.Throws<OperationCanceledException>(() => runner.Run(run, options with { ProgressFile = progressFile }, stop));
+        Assert.That(File.Exists(progressFile), Is.True, "the features of the finished batches are kept");
+
+        var resumed = runner.Run(run, options with { ProgressFile = progressFile });
+        Assert.Multiple(() =>
+        {
+            Assert.That(resumed.ResumedSamples, Is.EqualTo(64));
+            Assert.That((resumed.Fid, resumed.Precision, resumed.Recall), Is.EqualTo((uninterrupted.Fid, uninterrupted.Precision, uninterrupted.Recall)),
+                        "the resumed stream draws the same noise as an uninterrupted one");
+            Assert.That(File.Exists(progressFile), Is.False, "removed once complete");
+        });
+
+        // A progress file made with another seed is not mixed in: the evaluation starts over.
+        Assert.Throws<OperationCanceledException>(() => runner.Run(run, options with { ProgressFile = progressFile, Seed = 6 }, stop));
+        var restarted = runner.Run(run, options with { ProgressFile = progressFile });
+        Assert.That(restarted.ResumedSamples, Is.EqualTo(0));
+        Assert.That(restarted.ProgressFileDiscarded, Does.Contain("Seed = 6").And.Contain("starting over"));
+        Assert.That(restarted.Fid, Is.EqualTo(uninterrupted.Fid));
+    }
+
+    [Test]
     public void BenchCountsTheGeneratorsMultiplyAddsOverAllSteps()
     {
         string run = Train(TinyFashionMnist, "run");
