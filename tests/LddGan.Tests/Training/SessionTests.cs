@@ -46,6 +46,30 @@ public sealed class SessionTests
     }
 
     [Test]
+    public void MaxHoursStopsTheRunAndCountsTrainingTimeOverResumes()
+    {
+        var recipe = new RecipeLoader(TestCatalog.Create()).Parse(TestCatalog.TinyRecipe + "\nmax_hours = 1e-9\n", "tiny.toml");
+        string checkpoint = Path.Combine(_dir, "run", "checkpoints", "latest.ckpt");
+        using (var session = Session(recipe, "run")) session.Run();
+        double first;
+        using (var reader = LddGan.Engine.Checkpoints.CheckpointFile.Open(checkpoint))
+        {
+            first = reader.Meta.TrainingSeconds;
+            Assert.That(reader.Meta.GlobalStep, Is.EqualTo(1), "the budget is spent after the first step, not 24");
+            Assert.That(first, Is.GreaterThan(0));
+        }
+        Assert.That(File.ReadAllLines(Path.Combine(_dir, "run", "metrics.jsonl")).Last(), Does.Contain("\"training_s\""));
+
+        using (var session = Session(recipe, "run", resume: true))
+        {
+            session.Run();
+            Assert.That(session.Trainer.GlobalStep, Is.EqualTo(1), "a resumed run whose budget is spent trains no step");
+        }
+        using var again = LddGan.Engine.Checkpoints.CheckpointFile.Open(checkpoint);
+        Assert.That(again.Meta.TrainingSeconds, Is.GreaterThanOrEqualTo(first), "the earlier sessions' time is carried");
+    }
+
+    [Test]
     public void RunWritesTensorBoardEventsThatReadBack()
     {
         using (var session = Session(TinyRecipe(), "run")) session.Run();
