@@ -64,6 +64,7 @@ public sealed class BatchPrefetchTests
             {
                 var meta = JsonNode.Parse(data)!.AsObject();
                 meta.Remove("Created");
+                meta.Remove("TrainingSeconds");   // wall time, not state
                 data = JsonSerializer.SerializeToUtf8Bytes(meta);
             }
             hashes[entry.FullName] = Convert.ToHexString(SHA256.HashData(data));
