@@ -24,6 +24,11 @@ public sealed record CheckpointMeta
     public bool EmaInitialised { get; init; }
     /// <summary>Training wall time up to this checkpoint, summed over resumes (seconds; 0 in checkpoints written before it was recorded).</summary>
     public double TrainingSeconds { get; init; }
+    /// <summary>
+    /// A run's best checkpoint (best.ckpt, written when <c>[train] eval_every</c> measures a lower FID than any before):
+    /// the evaluation that chose it (fid, precision, recall, ... at <see cref="GlobalStep"/>); null in other checkpoints.
+    /// </summary>
+    public IReadOnlyDictionary<string, double>? Evaluation { get; init; }
     /// <summary>Autoencoder checkpoints: the largest |latent| over the training images checked at the end of training (the recommended latent scale factor).</summary>
     public double? LatentMaxAbs { get; init; }
 
@@ -58,6 +63,8 @@ public static class CheckpointFile
     public const string MetaEntry = "meta.json";
     /// <summary>The file name of a run's latest checkpoint, in its checkpoints/ folder.</summary>
     public const string LatestName = "latest.ckpt";
+    /// <summary>The file name of a run's best checkpoint by FID during training (<c>[train] eval_every</c>), beside latest.ckpt.</summary>
+    public const string BestName = "best.ckpt";
 
     /// <summary>A checkpoint path as given, or a run directory's latest checkpoint.</summary>
     public static string ResolvePath(string pathOrRun) =>

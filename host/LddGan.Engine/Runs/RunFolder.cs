@@ -14,6 +14,11 @@ public static class RunFolder
             throw new RunSetupException(
                 $"{runDirectory} already holds a checkpoint ({checkpointPath}). Pass --resume to continue that run, " +
                 "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
+        string best = Path.Combine(Path.GetDirectoryName(checkpointPath)!, Checkpoints.CheckpointFile.BestName);
+        if (!resume && File.Exists(best))
+            throw new RunSetupException(
+                $"{runDirectory} already holds a run's best checkpoint ({best}). Pass --resume to continue that run, " +
+                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
         if (resume && !File.Exists(checkpointPath))
             throw new RunSetupException($"--resume: no checkpoint at {checkpointPath} to continue from.");
     }

@@ -46,12 +46,19 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Training wall time of the sessions before this one (from the resumed checkpoint).</summary>
     private double _earlierSeconds;
     private readonly System.Diagnostics.Stopwatch _thisSession = new();
+    /// <summary>The lowest FID measured so far (eval_every), the one best.ckpt holds; infinity before the first.</summary>
+    private double _bestFid = double.PositiveInfinity;
 
     /// <summary>Training wall time of the run so far, summed over resumes.</summary>
     public double TrainingSeconds => _earlierSeconds + _thisSession.Elapsed.TotalSeconds;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
+    /// <summary>
+    /// The checkpoint of the evaluation with the lowest FID so far (written only with <c>[train] eval_every</c>): GAN
+    /// training can get worse late, and this keeps the best state the run passed through.
+    /// </summary>
+    public string BestCheckpointPath => Path.Combine(RunDirectory, "checkpoints", CheckpointFile.BestName);
     /// <summary>The trainer: <see cref="DiffusionGanTrainer"/> for a diffusion GAN, <see cref="GaussianDiffusionTrainer"/> for a Gaussian diffusion model.</summary>
     public IDiffusionTrainer Trainer => _trainer;
     /// <summary>A diffusion GAN's training parts; a Gaussian model has none (see <see cref="Model"/>).</summary>
@@ -76,7 +83,16 @@ public sealed class TrainingSession : IDisposable
             : new DiffusionGanTrainer(_model.ForTraining(dataset), recipe.Train, _run.Rng, _run.Device);
 
         if (options.Resume) RestoreFrom(CheckpointPath, catalog);
+        if (options.Resume && File.Exists(BestCheckpointPath)) RestoreBest();
         if (recipe.Train.EvalEvery > 0) _evaluator = CreateEvaluator(options.Evaluators);
+    }
+
+    private void RestoreBest()
+    {
+        using var reader = CheckpointFile.Open(BestCheckpointPath);
+        if (reader.Meta.Evaluation?.TryGetValue("fid", out double fid) != true) return;
+        _bestFid = fid;
+        _observer.Note($"best FID so far {fid:0.###} at step {reader.Meta.GlobalStep} ({BestCheckpointPath}); a lower one replaces it.");
     }
 
     /// <summary>Made before the first step, so a run that cannot be evaluated fails now rather than hours in.</summary>
@@ -165,8 +181,9 @@ public sealed class TrainingSession : IDisposable
     /// the trainer's position): the checkpoint of every training loop, a session's or a script's own.
     /// </summary>
     /// <param name="trainingSeconds">Training wall time so far, summed over resumes (recorded in the checkpoint's meta data).</param>
+    /// <param name="evaluation">For a best checkpoint: the evaluation that chose it (recorded in the meta data).</param>
     public static void WriteCheckpoint(string path, string recipeToml, DiffusionModel model, IDiffusionTrainer trainer, RandomStreams rng,
-                                       double trainingSeconds = 0)
+                                       double trainingSeconds = 0, IReadOnlyDictionary<string, double>? evaluation = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainer);
@@ -180,6 +197,7 @@ public sealed class TrainingSession : IDisposable
             HasEma = trainer.Ema is not null,
             EmaInitialised = trainer.Ema?.Initialised ?? false,
             TrainingSeconds = trainingSeconds,
+            Evaluation = evaluation,
         }.At(trainer.Position);
         model.Save(path, recipeToml, meta, new TrainingState(trainer.Optimizers, rng.All().ToList()));
     }
@@ -256,6 +274,12 @@ public sealed class TrainingSession : IDisposable
         foreach (var (name, value) in scalars) record[name] = value;
         loop.Log(step, record);
         _observer.Note($"step {step}: " + string.Join(", ", scalars.Select(kv => $"{kv.Key} {kv.Value:0.####}")));
+        if (scalars.TryGetValue("fid", out double fid) && fid < _bestFid)
+        {
+            _bestFid = fid;
+            WriteCheckpoint(BestCheckpointPath, ResolvedToml(), _model, _trainer, _run.Rng, TrainingSeconds, new Dictionary<string, double>(scalars));
+            _observer.Note($"best FID so far: {BestCheckpointPath} (step {step})");
+        }
         loop.RestartThroughput(step);
     }
 

@@ -71,6 +71,8 @@ public sealed record TrainingOptions : IValidatableOptions
     /// Measure FID, precision and recall every this many steps (0: never): eval_samples samples of the EMA generator at
     /// a fixed seed against the recipe's dataset (its test split when it has one), in the fmnist feature network's space;
     /// written to metrics.jsonl and TensorBoard. The reference features are prepared (and cached) before the first step.
+    /// Each time the FID is the lowest so far, the full training state is also written to checkpoints/best.ckpt (its
+    /// meta data holds that evaluation), so a run that gets worse late keeps its best state.
     /// </summary>
     public int EvalEvery { get; init; }
     /// <summary>Samples generated, and real images compared, at each eval_every evaluation.</summary>

@@ -89,3 +89,66 @@ public sealed class TrainingEvaluationTests
         Assert.That(e.Message, Does.Contain("eval_every").And.Contain("eval_samples"));
     }
 }
+
+/// <summary><c>checkpoints/best.ckpt</c>: the training state at the lowest FID measured so far, kept over resumes.</summary>
+[Category("EndToEnd")]
+[NonParallelizable]
+public sealed class BestCheckpointTests
+{
+    private string _dir = "";
+
+    [SetUp]
+    public void CreateDirectory() => _dir = Directory.CreateTempSubdirectory("lddgan-best-ckpt-").FullName;
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Reports the given FIDs in turn, whatever the model.</summary>
+    private sealed class ScriptedFid(Queue<double> fids) : ITrainingEvaluatorFactory, ITrainingEvaluator
+    {
+        public string Description => "scripted FID";
+        public ITrainingEvaluator Create(LddGan.Engine.Recipes.Recipe recipe, LddGan.Abstractions.SampleShape dataShape, Device device) => this;
+        public IReadOnlyDictionary<string, double> Evaluate(LddGan.Engine.Models.DiffusionModel model, long step) =>
+            new Dictionary<string, double> { ["fid"] = fids.Dequeue(), ["precision"] = 0.5, ["recall"] = 0.25 };
+        public void Dispose() { }
+    }
+
+    private void Train(int maxSteps, bool resume, params double[] fids)
+    {
+        string toml = EvaluationFixtures.TinyFashionMnist(limit: 80, maxSteps: maxSteps, train: "eval_every = 2\neval_samples = 24");
+        var queue = new Queue<double>(fids);
+        var evaluator = new ScriptedFid(queue);
+        using var session = new TrainingSession(new RecipeLoader(TestCatalog.Create()).Parse(toml, "tiny.toml"), TestCatalog.Create(), [],
+            new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, "run"), Resume = resume, Evaluators = evaluator },
+            new TextTrainingObserver(TextWriter.Null));
+        session.Run();
+        Assert.That(queue, Is.Empty, "one evaluation per scripted FID");
+    }
+
+    private (long Step, double Fid, double Recall) Best()
+    {
+        using var reader = LddGan.Engine.Checkpoints.CheckpointFile.Open(Path.Combine(_dir, "run", "checkpoints", "best.ckpt"));
+        return (reader.Meta.GlobalStep, reader.Meta.Evaluation!["fid"], reader.Meta.Evaluation["recall"]);
+    }
+
+    [Test]
+    public void TheLowestFidsCheckpointIsKeptAndAResumedRunOnlyReplacesItWithALowerOne()
+    {
+        Train(maxSteps: 6, resume: false, 5.0, 3.0, 4.0);
+        Assert.That(Best(), Is.EqualTo((4L, 3.0, 0.25)), "steps 2, 4, 6 measured 5, 3, 4: step 4 is the best");
+
+        Train(maxSteps: 8, resume: true, 3.5);
+        Assert.That(Best(), Is.EqualTo((4L, 3.0, 0.25)), "3.5 at step 8 is worse than the 3.0 kept from before the resume");
+
+        Train(maxSteps: 10, resume: true, 2.0);
+        Assert.That(Best(), Is.EqualTo((10L, 2.0, 0.25)));
+
+        // The best checkpoint is a full training state: it loads for sampling like latest.ckpt.
+        using var model = LddGan.Engine.Models.DiffusionModel.Load(Path.Combine(_dir, "run", "checkpoints", "best.ckpt"), TestCatalog.Create());
+        Assert.That(model.Generator, Is.Not.Null);
+
+        File.Delete(Path.Combine(_dir, "run", "checkpoints", "latest.ckpt"));
+        var e = Assert.Throws<RunSetupException>(() => Train(maxSteps: 2, resume: false, 1.0))!;
+        Assert.That(e.Message, Does.Contain("best.ckpt").And.Contain("--resume"), "a new run does not overwrite another run's best checkpoint");
+    }
+}
