@@ -41,9 +41,12 @@ var rows = new List<(string Label, string Path, GaussianSamplerSettings? Samplin
     ("one-step GAN (DDGAN, T = 1)", oneStep, null, n, "lddgan train recipes/ddgan-fashion-mnist-t1.toml -o runs/ddgan-fashion-mnist-t1, for the wall time of DDGAN-4"),
 };
 
-// Training wall time of a run directory: the sum over its sessions of the last elapsed_s before each restart (resume).
+// Training wall time: the checkpoint's own record (summed over resumes, kept by `lddgan export`), else, for a run
+// directory from before it was recorded, the sum over its sessions of the last elapsed_s before each restart.
 string TrainingTime(string path)
 {
+    using (var reader = CheckpointFile.Open(CheckpointFile.ResolvePath(path)))
+        if (reader.Meta.TrainingSeconds > 0) return $"{reader.Meta.TrainingSeconds / 3600:F2} h, {reader.Meta.GlobalStep:N0} steps";
     string? run = Directory.Exists(path) ? path : null;
     if (run is null || !File.Exists(Path.Combine(run, "metrics.jsonl"))) return "see recipes/pretrained/README.md";
     double total = 0, last = 0;
@@ -126,7 +129,7 @@ md.AppendLine("- **FID-FMNIST, precision, recall**: n samples (seed 0) against t
               "own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`), k = 3. FID is biased upwards at small n: compare rows of equal n.");
 md.AppendLine("- **DDIM** rows: the DDPM's network sampled with η = 0 on steps evenly spaced over T = 1000; **DDPM-1000**: the ancestral sampler, all 1,000 steps.");
 md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up (DDPM-1000: one run, no warm-up); compare times only between rows measured on the same day and machine (the measured column), as a row kept from an earlier run was timed in that run.");
-md.AppendLine("- **training**: wall time summed over the sessions of a run directory (metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint.");
+md.AppendLine("- **training**: training wall time summed over the resumes of a run, as its checkpoint records it (or its metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint from before that was recorded.");
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
 Log($"→ {output} ({clock.Elapsed.TotalMinutes:F1} min)");

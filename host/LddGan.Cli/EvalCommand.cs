@@ -103,7 +103,8 @@ public static class EvalCommand
         if (r.ReconstructionL1 is { } l1) table.AddRow("reconstruction L1 (pixels in [[-1, 1]])", $"{l1:F4}");
         if (r.ReconstructionPsnr is { } psnr) table.AddRow("reconstruction PSNR", $"{psnr:F2} dB");
         table.AddRow("NFE", r.Nfe.ToString());
-        table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0})");
+        table.AddRow("samples", $"{r.Samples:N0} (seed {r.Seed}, {r.Weights} weights, step {r.GlobalStep:N0}" +
+                                (r.TrainingSeconds > 0 ? $", {r.TrainingSeconds / 3600:F2} h of training)" : ")"));
         table.AddRow("reference", Markup.Escape(ReferenceText(r)));
         table.AddRow("sampling + features", $"{r.SamplingSeconds:F1} s{(r.ResumedSamples > 0 ? $" (this run; {r.ResumedSamples:N0} samples resumed from an earlier run)" : "")}");
         table.AddRow("total", $"{r.TotalSeconds:F1} s on {Markup.Escape(r.Device)}");

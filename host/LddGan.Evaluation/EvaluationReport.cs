@@ -9,6 +9,8 @@ public sealed record EvaluationReport
 {
     public required string Checkpoint { get; init; }
     public long GlobalStep { get; init; }
+    /// <summary>The checkpoint's training wall time, summed over resumes (seconds; 0 where the checkpoint does not record it).</summary>
+    public double TrainingSeconds { get; init; }
     /// <summary>"ema" or "raw".</summary>
     public required string Weights { get; init; }
     /// <summary>The reference dataset's name (its type).</summary>

@@ -51,6 +51,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         {
             Checkpoint = Path.GetFullPath(session.CheckpointPath!),
             GlobalStep = session.Meta.GlobalStep,
+            TrainingSeconds = session.Meta.TrainingSeconds,
             Weights = session.UsesEma ? "ema" : "raw",
             Dataset = referenceData.Dataset.Name,
             Split = referenceData.Split ?? "none",
@@ -104,11 +105,13 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         Engine.Recipes.AutoencoderRecipe recipe;
         SampleShape shape;
         long step;
+        double trainingSeconds;
         using (var reader = Engine.Checkpoints.CheckpointFile.Open(path))
         {
             recipe = new Engine.Recipes.AutoencoderRecipeLoader(catalog).Parse(reader.RecipeToml, path);
             shape = reader.Meta.DataShape;
             step = reader.Meta.GlobalStep;
+            trainingSeconds = reader.Meta.TrainingSeconds;
         }
         var device = DeviceSelection.Resolve(options.Device ?? recipe.Device, recipe.Runtime);
         var trained = new TrainedAutoencoderLoader(catalog).Load(path, shape);
@@ -152,6 +155,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         {
             Checkpoint = path,
             GlobalStep = step,
+            TrainingSeconds = trainingSeconds,
             Weights = "autoencoder reconstructions of the reference",
             Dataset = referenceData.Dataset.Name,
             Split = referenceData.Split ?? "none",
