@@ -14,9 +14,14 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run from its latest checkpoint (same run directory)." };
         var output = new Option<string?>("--output", "-o") { Description = "Run directory (default: [output] dir, else runs/<name>)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Override [train] max_steps (e.g. a quick smoke run)." };
+        var retries = new Option<int>("--retries")
+        {
+            Description = "When libtorch fails mid-run, continue from the latest checkpoint this many times (resume is bit-exact; an error that comes back stops the run; 0: stop at the first).",
+            DefaultValueFactory = _ => 2,
+        };
         var command = new Command("train", "Train a diffusion GAN, or an autoencoder (a recipe with an [autoencoder] section), from a recipe; writes checkpoints, grids and metrics to the run directory.")
         {
-            recipe, resume, output, maxSteps,
+            recipe, resume, output, maxSteps, retries,
         };
         command.SetAction(parse => ErrorReporting.Run(() =>
         {
@@ -29,6 +34,8 @@ public static class TrainCommand
             };
             long? steps = parse.GetValue(maxSteps);
             UsageException.RequirePositive(steps, "--max-steps");
+            int retryCount = parse.GetValue(retries);
+            if (retryCount < 0) throw new UsageException($"--retries must be 0 or more, got {retryCount}.");
             if (options.RunDirectory is { } runDirectory) UsageException.RequireCreatableFolder(runDirectory, "--output");
 
             if (document.IsAutoencoder)
@@ -36,26 +43,36 @@ public static class TrainCommand
                 // A first-stage recipe ([autoencoder] section): train the autoencoder (LDDGAN's first stage).
                 var loaded = new AutoencoderRecipeLoader(host.Catalog).Bind(document);
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
-                WithObserver(loaded.Train.LogEvery, observer =>
-                {
-                    using var session = new AutoencoderTrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
-                    session.Run(signals.Token);
-                });
+                TrainWithRetries(loaded.Train.LogEvery, retryCount, options.Resume,
+                    (resumeRun, observer) => new AutoencoderTrainingSession(loaded, host.Catalog, host.Plugins, options with { Resume = resumeRun }, observer),
+                    session => session.CheckpointPath, session => session.Run(signals.Token));
             }
             else
             {
                 var loaded = new RecipeLoader(host.Catalog).Bind(document);
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
-                WithObserver(loaded.Train.LogEvery, observer =>
-                {
-                    using var session = new TrainingSession(loaded, host.Catalog, host.Plugins, options, observer);
-                    session.Run(signals.Token);
-                });
+                TrainWithRetries(loaded.Train.LogEvery, retryCount, options.Resume,
+                    (resumeRun, observer) => new TrainingSession(loaded, host.Catalog, host.Plugins, options with { Resume = resumeRun }, observer),
+                    session => session.CheckpointPath, session => session.Run(signals.Token));
             }
             return ErrorReporting.Ok;
         }, signals));
         return command;
     }
+
+    /// <summary>Runs a session to its end; when libtorch fails mid-run, a new session continues from the latest checkpoint (--retries).</summary>
+    private static void TrainWithRetries<TSession>(int logEvery, int retries, bool resume, Func<bool, ITrainingObserver, TSession> create,
+                                                    Func<TSession, string> checkpointPath, Action<TSession> run) where TSession : IDisposable =>
+        WithObserver(logEvery, observer =>
+        {
+            string? checkpoint = null;
+            TrainingRetries.Run(retries, resume, resumeRun =>
+            {
+                using var session = create(resumeRun, observer);
+                checkpoint = checkpointPath(session);
+                run(session);
+            }, () => checkpoint, observer.Note);
+        });
 
     /// <summary>A progress bar on a terminal; a plain line every <paramref name="logEvery"/> steps when output is redirected.</summary>
     private static void WithObserver(int logEvery, Action<ITrainingObserver> run)
