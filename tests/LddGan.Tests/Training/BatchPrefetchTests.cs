@@ -1,7 +1,4 @@
-using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using LddGan.Abstractions;
 using LddGan.Engine.Diffusion;
 using LddGan.Engine.Latent;
@@ -50,27 +47,8 @@ public sealed class BatchPrefetchTests
     }
 
     /// <summary>SHA-256 of every checkpoint entry; the recipe (which names the prefetch setting) and the creation time left out.</summary>
-    private Dictionary<string, string> CheckpointHashes(string run)
-    {
-        using var zip = ZipFile.OpenRead(Path.Combine(_dir, run, "checkpoints", "latest.ckpt"));
-        var hashes = new Dictionary<string, string>();
-        foreach (var entry in zip.Entries.Where(e => e.FullName != "recipe.toml"))
-        {
-            using var stream = entry.Open();
-            using var bytes = new MemoryStream();
-            stream.CopyTo(bytes);
-            byte[] data = bytes.ToArray();
-            if (entry.FullName == "meta.json")
-            {
-                var meta = JsonNode.Parse(data)!.AsObject();
-                meta.Remove("Created");
-                meta.Remove("TrainingSeconds");   // wall time, not state
-                data = JsonSerializer.SerializeToUtf8Bytes(meta);
-            }
-            hashes[entry.FullName] = Convert.ToHexString(SHA256.HashData(data));
-        }
-        return hashes;
-    }
+    private Dictionary<string, string> CheckpointHashes(string run) =>
+        CheckpointState.Hashes(Path.Combine(_dir, run, "checkpoints", "latest.ckpt"));
 
     private static Dictionary<string, float[]> Weights(nn.Module module) =>
         module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());

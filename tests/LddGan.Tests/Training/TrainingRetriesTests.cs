@@ -1,8 +1,4 @@
-using System.IO.Compression;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using LddGan.Engine.Recipes;
 using LddGan.Engine.Sessions;
 using LddGan.Tests.Support;
@@ -55,27 +51,8 @@ public sealed class TrainingRetriesTests
         }, () => checkpoint, observer.Note);
     }
 
-    private Dictionary<string, string> CheckpointHashes(string run)
-    {
-        using var zip = ZipFile.OpenRead(Path.Combine(_dir, run, "checkpoints", "latest.ckpt"));
-        var hashes = new Dictionary<string, string>();
-        foreach (var entry in zip.Entries.Where(e => e.FullName != "recipe.toml"))
-        {
-            using var stream = entry.Open();
-            using var bytes = new MemoryStream();
-            stream.CopyTo(bytes);
-            byte[] data = bytes.ToArray();
-            if (entry.FullName == "meta.json")
-            {
-                var meta = JsonNode.Parse(data)!.AsObject();
-                meta.Remove("Created");
-                meta.Remove("TrainingSeconds");   // wall time, not state
-                data = JsonSerializer.SerializeToUtf8Bytes(meta);
-            }
-            hashes[entry.FullName] = Convert.ToHexString(SHA256.HashData(data));
-        }
-        return hashes;
-    }
+    private Dictionary<string, string> CheckpointHashes(string run) =>
+        CheckpointState.Hashes(Path.Combine(_dir, run, "checkpoints", "latest.ckpt"));
 
     [Test]
     public void AFailureMidRunContinuesFromTheCheckpointAndEndsAsAnUninterruptedRun()
