@@ -66,14 +66,14 @@ md.AppendLine();
 md.AppendLine($"Produced by `lddgan run recipes/results-table.csx -- --n={n} --repeats={repeats} --out={output}` on " +
               $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores, {rows[0].Bench.Threads} Torch threads, device {rows[0].Bench.Device}).");
 md.AppendLine();
-md.AppendLine("| model | checkpoint | training steps | training time | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator params | decoder params | total params | GFLOPs / sample | peak RSS |");
-md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-md.AppendLine($"| real data (floor) | {n:N0} Fashion-MNIST training images | — | — | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — |");
-md.AppendLine($"| autoencoder reconstructions (LDDGAN's ceiling) | `{autoencoder}` | {ceiling.GlobalStep:N0} | {Hours(ceiling)} | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — |");
+md.AppendLine("| model | checkpoint | training steps | training time | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator params | decoder params | total params | GFLOPs / sample | of which decoding | peak RSS |");
+md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+md.AppendLine($"| real data (floor) | {n:N0} Fashion-MNIST training images | — | — | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — | — |");
+md.AppendLine($"| autoencoder reconstructions (LDDGAN's ceiling) | `{autoencoder}` | {ceiling.GlobalStep:N0} | {Hours(ceiling)} | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — | — |");
 foreach (var (label, path, e, b) in rows)
     md.AppendLine($"| {label} | `{path}` | {e.GlobalStep:N0} | {Hours(e)} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | " +
                   $"{b.GeneratorParameters:N0} | {(b.DecoderParameters > 0 ? b.DecoderParameters.ToString("N0") : "—")} | {b.TotalParameters:N0} | " +
-                  $"{b.FlopsPerSample / 1e9:F3} | {Mb(b.PeakRssBytes)} |");
+                  $"{b.FlopsPerSample / 1e9:F3} | {(b.DecodingMacsPerSample > 0 ? (b.DecodingFlopsPerSample / 1e9).ToString("F3") : "—")} | {Mb(b.PeakRssBytes)} |");
 md.AppendLine();
 md.AppendLine($"- **FID-FMNIST, precision, recall**: {n:N0} samples (seed 0) against the first {rows[0].Eval.ReferenceImages:N0} Fashion-MNIST test images, " +
               "features = the 256-d penultimate layer of the project's own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`, 92.03 % test accuracy). " +
@@ -83,7 +83,7 @@ md.AppendLine($"- **real data**: the first {n:N0} training images measured as if
               $"(`lddgan eval {autoencoder} --n {n}`; L1 {ceiling.ReconstructionL1:F4}, PSNR {ceiling.ReconstructionPsnr:F2} dB): no model in its latent space can score better.");
 md.AppendLine("- **training time**: the training wall time summed over resumes, as the checkpoint records it; where each model was trained (machine, threads) and, for checkpoints from before that was recorded, how long: recipes/pretrained/README.md.");
 md.AppendLine($"- **Time**: sampling 100 images in one batch, decoding included, median of {repeats} runs after warm-up, all models in this one process (`lddgan bench --vs` measures the same).");
-md.AppendLine("- **GFLOPs / sample**: 2 × multiply-adds of the Conv/Linear modules over all NFE steps (and the decoder), counted with forward hooks; functional convolutions (FIR resampling, the wavelet transform) are not counted.");
+md.AppendLine("- **GFLOPs / sample**: 2 × multiply-adds of the Conv/Linear modules over all NFE steps (and the decoder; its share is the next column), counted with forward hooks; functional convolutions (FIR resampling, the wavelet transform) are not counted.");
 md.AppendLine("- **Peak RSS**: peak resident memory of a fresh `lddgan bench <checkpoint>` process sampling that model alone (runtime and libtorch included).");
 md.AppendLine();
 md.AppendLine("Reproduce one row: `lddgan eval <checkpoint> --n 10000` and `lddgan bench <checkpoint>`; all three timings side by side: " +

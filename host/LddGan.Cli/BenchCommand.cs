@@ -121,7 +121,8 @@ public static class BenchCommand
             {
                 Markup.Escape(r.Label), r.Nfe.ToString(), $"{r.GeneratorParameters:N0}",
                 r.DecoderParameters > 0 ? $"{r.DecoderParameters:N0}" : "—", $"{r.TotalParameters:N0}",
-                $"{r.SecondsPer100Images:F3} s", $"{r.FlopsPerSample / 1e9:F3}",
+                $"{r.SecondsPer100Images:F3} s",
+                r.DecodingMacsPerSample > 0 ? $"{r.FlopsPerSample / 1e9:F3} (decoding {r.DecodingFlopsPerSample / 1e9:F3})" : $"{r.FlopsPerSample / 1e9:F3}",
                 r.PeakRssBytes is { } peak ? $"{peak / 1048576.0:N0} MB{(r.PeakWasReset ? "" : " *")}" : "n/a",
             };
             if (gpu) cells.Add(r.PeakGpuBytes is { } g ? $"{g / 1048576.0:N0} MB" : "n/a");

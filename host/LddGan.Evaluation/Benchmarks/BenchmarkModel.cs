@@ -83,5 +83,8 @@ public sealed class BenchmarkModel : IDisposable
     /// <summary>The modules sampling runs: the generator, and the autoencoder when the latent space has one.</summary>
     public IReadOnlyList<nn.Module> SamplingModules => LatentSpace is IAutoencoderLatentSpace ae ? [Generator, ae.Autoencoder] : [Generator];
 
+    /// <summary>The modules that decode latents into images: the autoencoder, or none for pixel and Haar spaces.</summary>
+    public IReadOnlyList<nn.Module> DecodingModules => LatentSpace is IAutoencoderLatentSpace ae ? [ae.Autoencoder] : [];
+
     public void Dispose() => _model.Dispose();
 }

@@ -58,6 +58,9 @@ public sealed record BenchmarkResult
     /// <summary>Multiply-adds per generated sample (all NFE generator calls plus decoding), convolution and linear layers only.</summary>
     public long MacsPerSample { get; init; }
     public long FlopsPerSample => 2 * MacsPerSample;
+    /// <summary>The part of <see cref="MacsPerSample"/> spent decoding latents into images (0 without a decoder).</summary>
+    public long DecodingMacsPerSample { get; init; }
+    public long DecodingFlopsPerSample => 2 * DecodingMacsPerSample;
     public required IReadOnlyDictionary<string, long> MacsPerSampleByLayerType { get; init; }
     /// <summary>Peak RSS of the process from just before loading the model to the end of its timing (bytes).</summary>
     public long? PeakRssBytes { get; init; }
@@ -111,6 +114,8 @@ public static class SamplingBenchmark
         if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
 
         var flops = FlopCounter.Measure(model.SamplingModules, () => model.Generate(1, options.Seed, 1).Dispose());
+        long decodingMacs = model.DecodingModules.Count == 0 ? 0
+            : FlopCounter.Measure(model.DecodingModules, () => model.Generate(1, options.Seed, 1).Dispose()).MultiplyAdds;
         for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
         var times = new List<double>();
         for (int i = 0; i < options.Repeats; i++)
@@ -140,6 +145,7 @@ public static class SamplingBenchmark
             BatchSize = options.BatchSize,
             Warmup = options.Warmup,
             MacsPerSample = flops.MultiplyAdds,
+            DecodingMacsPerSample = decodingMacs,
             MacsPerSampleByLayerType = flops.ByLayerType,
             PeakRssBytes = PeakMemory.PeakBytes(seenSince: baseline),
             BaselineRssBytes = baseline,

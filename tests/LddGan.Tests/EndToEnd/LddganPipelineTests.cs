@@ -256,6 +256,34 @@ public sealed class ShippedLddganCheckpointTests
         finally { Directory.SetCurrentDirectory(previous); }
     }
 
+    /// <summary>
+    /// bench splits the FLOPs of a latent model between its generator steps and decoding: LDDGAN's speed depends on
+    /// both, and at the shipped sizes the decoder is the larger part.
+    /// </summary>
+    [Test]
+    public void BenchReportsTheDecodersShareOfTheShippedLddgansFlops()
+    {
+        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
+        Assert.That(dir, Is.Not.Null);
+        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
+        string previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(dir!.FullName);
+        try
+        {
+            var options = new LddGan.Evaluation.Benchmarks.BenchmarkOptions { Repeats = 1, Warmup = 0, Images = 2, BatchSize = 2 };
+            var lddgan = LddGan.Evaluation.Benchmarks.SamplingBenchmark.Run("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog, options);
+            var ddgan = LddGan.Evaluation.Benchmarks.SamplingBenchmark.Run("recipes/pretrained/ddgan-fashion-mnist.ckpt", catalog, options);
+            TestContext.Progress.WriteLine($"LDDGAN {lddgan.FlopsPerSample / 1e9:F3} GFLOPs per sample, decoding {lddgan.DecodingFlopsPerSample / 1e9:F3}; DDGAN {ddgan.FlopsPerSample / 1e9:F3}");
+            Assert.That(ddgan.DecodingMacsPerSample, Is.Zero, "pixel space: nothing to decode");
+            Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(0).And.LessThan(lddgan.MacsPerSample));
+            Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(lddgan.MacsPerSample / 2), "at these sizes decoding costs more than the four generator steps");
+        }
+        finally { Directory.SetCurrentDirectory(previous); }
+    }
+
     [TestCase("recipes/pretrained/ddgan-fashion-mnist.ckpt", "pixel")]
     [TestCase("recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt", "haar")]
     public void TheShippedDdganAndWddganCheckpointsSample(string checkpoint, string latent)
