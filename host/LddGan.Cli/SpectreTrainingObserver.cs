@@ -24,7 +24,7 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
         // Losses are shown when the session has read them (every log_every steps): reading them here would make the
         // host wait for the GPU at every step.
         if (r.LossesRead)
-            _losses = r.PendingLosses.Adversarial ? $"D {r.Losses.DReal + r.Losses.DFake:F3} G {r.Losses.G:F3}" : $"loss {r.Losses.G:F4}";
+            _losses = r.PendingLosses.Adversarial ? $"D {DiscriminatorLoss(r.Losses)} G {r.Losses.G:F3}" : $"loss {r.Losses.G:F4}";
         string text = $"step {r.Step} ep {r.Epoch} | {_losses} | {Rate(r.ImagesPerSecond)} img/s";
         if (task is not null)
         {
@@ -50,4 +50,7 @@ public sealed class SpectreTrainingObserver(ProgressTask? task, int printEvery) 
         if (task is not null) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
         else Console.WriteLine(message);
     }
+
+    /// <summary>D's loss, or "—" while the discriminator is not trained yet (an autoencoder before disc_start).</summary>
+    private static string DiscriminatorLoss(LddGan.Engine.Training.StepLosses l) => double.IsNaN(l.DReal + l.DFake) ? "—" : (l.DReal + l.DFake).ToString("F3");
 }
