@@ -59,7 +59,8 @@ public sealed record AutoencoderSpaceOptions : IValidatableOptions
     /// Latents are divided by this (the reference's hand-picked max |latent|: CIFAR-10 105, CelebA-HQ 6, LSUN 60);
     /// 0: the max |latent| measured at the end of the autoencoder's training, stored in its checkpoint. Check the latents'
     /// spread: the shipped Fashion-MNIST autoencoder's max |latent| leaves them with std 0.065, where the discriminator
-    /// learns nothing; 0.3 gives them the pixels' std 0.66 (docs/quality-experiments.md).
+    /// learns nothing; 0.3 gives them the pixels' std 0.66 (docs/quality-experiments.md). <c>recipes/latent-scale.csx</c>
+    /// measures any autoencoder's latents and prints the factor for the pixels' spread, unit variance and max |latent|.
     /// </summary>
     public double ScaleFactor { get; init; }
 
