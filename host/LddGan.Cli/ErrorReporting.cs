@@ -49,6 +49,14 @@ public static class ErrorReporting
             return Fail("file", $"{e.Message}\nCheck the path, its permissions and the free disk space; files already saved are untouched.");
         }
         catch (TrainingDivergedException e) { Fail("training", e.Message); return Diverged; }
+        // libtorch's own errors (TorchSharp raises them as ExternalException) after what a user can fix was caught above.
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            Fail("libtorch", $"{FirstLine(e.Message)}\nA training keeps its latest checkpoint: `lddgan train <recipe> --resume -o <run>` continues it " +
+                             "(and `lddgan train` retries such a failure by itself, --retries). An error that comes back at the same point is a bug; its details follow.");
+            Console.Error.WriteLine(e);
+            return Internal;
+        }
         catch (OperationCanceledException) { return signals?.ExitCode ?? Interrupted; }
         catch (InvalidOperationException e) when (e.StackTrace?.Contains("LddGan.Engine") == true) { return Fail("error", e.Message); }
         catch (Exception e)
@@ -60,9 +68,7 @@ public static class ErrorReporting
         }
     }
 
-    private static bool IsOutOfMemory(Exception e) =>
-        e is OutOfMemoryException || e.Message.Contains("can't allocate memory", StringComparison.Ordinal)
-                                  || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase);
+    private static bool IsOutOfMemory(Exception e) => TrainingRetries.IsOutOfMemory(e);
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 

@@ -68,6 +68,7 @@ public static class TrainCommand
             string? checkpoint = null;
             TrainingRetries.Run(retries, resume, resumeRun =>
             {
+                checkpoint = null;   // a session that cannot even be built is not retried
                 using var session = create(resumeRun, observer);
                 checkpoint = checkpointPath(session);
                 run(session);

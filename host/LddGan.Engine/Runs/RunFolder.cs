@@ -17,8 +17,8 @@ public static class RunFolder
         string best = Path.Combine(Path.GetDirectoryName(checkpointPath)!, Checkpoints.CheckpointFile.BestName);
         if (!resume && File.Exists(best))
             throw new RunSetupException(
-                $"{runDirectory} already holds a run's best checkpoint ({best}). Pass --resume to continue that run, " +
-                "or --output <dir> (or [output] dir) to start a new one; nothing was changed.");
+                $"{runDirectory} already holds an earlier run's best checkpoint ({best}). Start the new run in another folder " +
+                "(--output <dir> or [output] dir), or move that file away; nothing was changed.");
         if (resume && !File.Exists(checkpointPath))
             throw new RunSetupException($"--resume: no checkpoint at {checkpointPath} to continue from.");
     }

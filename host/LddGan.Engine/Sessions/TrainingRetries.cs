@@ -39,6 +39,9 @@ public static class TrainingRetries
         }
     }
 
-    private static bool IsOutOfMemory(Exception e) =>
-        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("can't allocate", StringComparison.OrdinalIgnoreCase);
+    /// <summary>libtorch's words for it: CUDA's "out of memory", the CPU allocator's "not enough memory" and "can't allocate memory".</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e is OutOfMemoryException || e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+                                  || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase)
+                                  || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase);
 }

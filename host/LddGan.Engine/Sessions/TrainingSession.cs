@@ -146,8 +146,10 @@ public sealed class TrainingSession : IDisposable
             _observer.Stepped(report);
             if (duties.Log) loop.Log(step, MetricsRecord(report, loop.DataWait.TakeMeanMilliseconds()));
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
-            if (duties.Checkpoint) SaveCheckpoint();
+            // Evaluate first: a run that fails during the evaluation resumes from the checkpoint before this step and
+            // evaluates it again, rather than from after it with the evaluation (and its best.ckpt) lost.
             if (duties.Evaluate) Evaluate(loop, step);
+            if (duties.Checkpoint) SaveCheckpoint();
             if (budgetSeconds > 0 && TrainingSeconds >= budgetSeconds && !budgetSpent)
             {
                 budgetSpent = true;
@@ -277,7 +279,8 @@ public sealed class TrainingSession : IDisposable
         if (scalars.TryGetValue("fid", out double fid) && fid < _bestFid)
         {
             _bestFid = fid;
-            WriteCheckpoint(BestCheckpointPath, ResolvedToml(), _model, _trainer, _run.Rng, TrainingSeconds, new Dictionary<string, double>(scalars));
+            WriteCheckpoint(BestCheckpointPath, ResolvedToml(), _model, _trainer, _run.Rng, TrainingSeconds,
+                            scalars.Where(kv => double.IsFinite(kv.Value)).ToDictionary());   // JSON holds no NaN
             _observer.Note($"best FID so far: {BestCheckpointPath} (step {step})");
         }
         loop.RestartThroughput(step);

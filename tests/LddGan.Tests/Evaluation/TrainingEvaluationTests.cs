@@ -103,14 +103,40 @@ public sealed class BestCheckpointTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>Reports the given FIDs in turn, whatever the model.</summary>
+    /// <summary>Reports the given FIDs in turn, whatever the model; NaN stands for a libtorch failure during the evaluation.</summary>
     private sealed class ScriptedFid(Queue<double> fids) : ITrainingEvaluatorFactory, ITrainingEvaluator
     {
         public string Description => "scripted FID";
         public ITrainingEvaluator Create(LddGan.Engine.Recipes.Recipe recipe, LddGan.Abstractions.SampleShape dataShape, Device device) => this;
-        public IReadOnlyDictionary<string, double> Evaluate(LddGan.Engine.Models.DiffusionModel model, long step) =>
-            new Dictionary<string, double> { ["fid"] = fids.Dequeue(), ["precision"] = 0.5, ["recall"] = 0.25 };
+        public IReadOnlyDictionary<string, double> Evaluate(LddGan.Engine.Models.DiffusionModel model, long step)
+        {
+            double fid = fids.Dequeue();
+            if (double.IsNaN(fid)) throw new System.Runtime.InteropServices.ExternalException("a libtorch failure while evaluating");
+            return new Dictionary<string, double> { ["fid"] = fid, ["precision"] = 0.5, ["recall"] = 0.25, ["eval_seconds"] = double.PositiveInfinity };
+        }
         public void Dispose() { }
+    }
+
+    [Test]
+    public void AnEvaluationThatFailsIsMeasuredAgainWhenTheRunIsRetried()
+    {
+        // Checkpoints and evaluations at the same steps (2, 4, 6); the evaluation at step 4 fails once. The retry resumes
+        // from step 2, as the checkpoint of step 4 is written only after its evaluation, and measures step 4 again.
+        string toml = EvaluationFixtures.TinyFashionMnist(limit: 80, maxSteps: 6, train: "eval_every = 2\neval_samples = 24")
+            .Replace("checkpoint_every = 0", "checkpoint_every = 2");
+        var evaluator = new ScriptedFid(new Queue<double>([5.0, double.NaN, 3.0, 4.0]));
+        string? checkpoint = null;
+        var notes = new List<string>();
+        TrainingRetries.Run(1, resume: false, resume =>
+        {
+            using var session = new TrainingSession(new RecipeLoader(TestCatalog.Create()).Parse(toml, "tiny.toml"), TestCatalog.Create(), [],
+                new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, "run"), Resume = resume, Evaluators = evaluator },
+                new TextTrainingObserver(TextWriter.Null));
+            checkpoint = session.CheckpointPath;
+            session.Run();
+        }, () => checkpoint, notes.Add);
+        Assert.That(notes.Single(), Does.Contain("(step 2)"));
+        Assert.That(Best(), Is.EqualTo((4L, 3.0, 0.25)), "step 4 measured on the retry; an infinite scalar is left out of the meta data");
     }
 
     private void Train(int maxSteps, bool resume, params double[] fids)
@@ -156,6 +182,6 @@ public sealed class BestCheckpointTests
 
         File.Delete(Path.Combine(_dir, "run", "checkpoints", "latest.ckpt"));
         var e = Assert.Throws<RunSetupException>(() => Train(maxSteps: 2, resume: false, 1.0))!;
-        Assert.That(e.Message, Does.Contain("best.ckpt").And.Contain("--resume"), "a new run does not overwrite another run's best checkpoint");
+        Assert.That(e.Message, Does.Contain("best.ckpt").And.Contain("another folder"), "a new run does not overwrite another run's best checkpoint");
     }
 }

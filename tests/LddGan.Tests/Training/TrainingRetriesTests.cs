@@ -81,7 +81,7 @@ public sealed class TrainingRetriesTests
     [Test]
     public void OutOfMemoryAndAFailureBeforeAnyCheckpointAreNotRetried()
     {
-        var oom = new FailingObserver(failAtStep: 13, failures: 1, "DefaultCPUAllocator: not enough memory: you tried to allocate 1 GB. Out of memory");
+        var oom = new FailingObserver(failAtStep: 13, failures: 1, "DefaultCPUAllocator: not enough memory: you tried to allocate 1073741824 bytes.");
         Assert.Throws<ExternalException>(() => Train("oom", oom, retries: 2));
         Assert.That(oom.Failures, Is.EqualTo(1));
 
