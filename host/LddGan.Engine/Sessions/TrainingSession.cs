@@ -73,18 +73,26 @@ public sealed class TrainingSession : IDisposable
         _plugins = plugins;
         _run = new RunEnvironment(options.RunDirectory ?? recipe.RunDirectory, options.Resume, recipe.Train.Threads, recipe.Device, recipe.Runtime, recipe.Seed);
 
-        var builder = DiffusionModel.ComponentBuilderFor(catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _run.Device));
-        _dataShape = dataset.Shape;
-        _model = DiffusionModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
-        _dataset = dataset;
-        _trainer = recipe.IsGaussian
-            ? new GaussianDiffusionTrainer(_model.ForDenoising(dataset), recipe.Train, _run.Rng, _run.Device)
-            : new DiffusionGanTrainer(_model.ForTraining(dataset), recipe.Train, _run.Rng, _run.Device);
+        try
+        {
+            var builder = DiffusionModel.ComponentBuilderFor(catalog);
+            _dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, recipe.NumTimesteps, _run.Device));
+            _dataShape = _dataset.Shape;
+            _model = DiffusionModel.Build(builder, recipe, _dataShape, _run.Device, ModelUse.Training);
+            _trainer = recipe.IsGaussian
+                ? new GaussianDiffusionTrainer(_model.ForDenoising(_dataset), recipe.Train, _run.Rng, _run.Device)
+                : new DiffusionGanTrainer(_model.ForTraining(_dataset), recipe.Train, _run.Rng, _run.Device);
 
-        if (options.Resume) RestoreFrom(CheckpointPath, catalog);
-        if (options.Resume && File.Exists(BestCheckpointPath)) RestoreBest();
-        if (recipe.Train.EvalEvery > 0) _evaluator = CreateEvaluator(options.Evaluators);
+            if (options.Resume) RestoreFrom(CheckpointPath, catalog);
+            if (options.Resume && File.Exists(BestCheckpointPath)) RestoreBest();
+            if (recipe.Train.EvalEvery > 0) _evaluator = CreateEvaluator(options.Evaluators);
+        }
+        catch
+        {
+            // A session that cannot be built gives back what it had built (a long-lived host, a retry, may go on).
+            Dispose();
+            throw;
+        }
     }
 
     private void RestoreBest()
@@ -304,10 +312,11 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        // Null-conditional: a constructor that failed part-way disposes what it had built.
         _evaluator?.Dispose();
-        _trainer.Dispose();
-        _model.Dispose();
-        _dataset.Dispose();
+        _trainer?.Dispose();
+        _model?.Dispose();
+        _dataset?.Dispose();
         _run.Dispose();
     }
 }

@@ -82,6 +82,18 @@ public sealed class TrainingEvaluationTests
     }
 
     [Test]
+    public void ASessionThatCannotBeBuiltGivesBackWhatItHadBuilt()
+    {
+        // The refusal comes after the dataset, model and trainer were built and the recipe's thread count was set.
+        int before = get_num_threads();
+        int other = before == 1 ? 2 : 1;
+        string toml = EvaluationFixtures.TinyFashionMnist(limit: 32, maxSteps: 4, train: $"eval_every = 2\neval_samples = 24\nthreads = {other}");
+        Assert.Throws<RunSetupException>(() => new TrainingSession(new RecipeLoader(TestCatalog.Create()).Parse(toml, "tiny.toml"), TestCatalog.Create(), [],
+            new TrainingSessionOptions { RunDirectory = Path.Combine(_dir, "run") }, new TextTrainingObserver(TextWriter.Null)));
+        Assert.That(get_num_threads(), Is.EqualTo(before), "the run environment was disposed, giving the thread count back");
+    }
+
+    [Test]
     public void EvalOptionsAreValidated()
     {
         var e = Assert.Throws<RecipeException>(() => new RecipeLoader(TestCatalog.Create()).Parse(
