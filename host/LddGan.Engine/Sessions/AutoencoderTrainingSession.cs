@@ -52,17 +52,29 @@ public sealed class AutoencoderTrainingSession : IDisposable
         _run = new RunEnvironment(options.RunDirectory ?? recipe.RunDirectory, options.Resume, recipe.Train.Threads, recipe.Device, recipe.Runtime, recipe.Seed);
         torch.manual_seed(recipe.Seed);
 
-        var builder = new ComponentBuilder(catalog);
-        var dataset = builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _run.Device));
-        _dataShape = dataset.Shape;
-        var context = new ComponentContext(_dataShape, _dataShape, 0, _run.Device);
-        _components = new AutoencoderComponents(
-            dataset,
-            builder.Build<Autoencoder>(recipe.Autoencoder, context),
-            builder.Build<ImageDiscriminator>(recipe.ImageDiscriminator, context),
-            builder.Build<PerceptualLoss>(recipe.Perceptual, context));
-        _trainer = new AutoencoderTrainer(_components, recipe.Train, _run.Rng, _run.Device);
-        if (options.Resume) RestoreFrom(CheckpointPath);
+        var built = new List<IDisposable>();
+        try
+        {
+            T Keep<T>(T part) where T : IDisposable { built.Add(part); return part; }
+            var builder = new ComponentBuilder(catalog);
+            var dataset = Keep(builder.Build<IDataset>(recipe.Data, new ComponentContext(default, default, 0, _run.Device)));
+            _dataShape = dataset.Shape;
+            var context = new ComponentContext(_dataShape, _dataShape, 0, _run.Device);
+            _components = new AutoencoderComponents(
+                dataset,
+                Keep(builder.Build<Autoencoder>(recipe.Autoencoder, context)),
+                Keep(builder.Build<ImageDiscriminator>(recipe.ImageDiscriminator, context)),
+                Keep(builder.Build<PerceptualLoss>(recipe.Perceptual, context)));
+            _trainer = Keep(new AutoencoderTrainer(_components, recipe.Train, _run.Rng, _run.Device));
+            if (options.Resume) RestoreFrom(CheckpointPath);
+        }
+        catch
+        {
+            // A session that cannot be built (a damaged checkpoint, a bad component) gives back what it had built.
+            foreach (var part in Enumerable.Reverse(built)) part.Dispose();
+            _run.Dispose();
+            throw;
+        }
     }
 
     private void RestoreFrom(string path)

@@ -99,6 +99,24 @@ public sealed class LddganPipelineTests
         threads = 1
         """;
 
+    [Test]
+    public void AnAutoencoderSessionThatCannotResumeGivesBackWhatItHadBuilt()
+    {
+        // The recipe sets threads = 1; the damaged checkpoint is found after every component was built.
+        int before = get_num_threads();
+        TorchSharp.torch.set_num_threads(2);
+        try
+        {
+            string run = Path.Combine(_dir, "damaged");
+            Directory.CreateDirectory(Path.Combine(run, "checkpoints"));
+            File.WriteAllText(Path.Combine(run, "checkpoints", "latest.ckpt"), "not a checkpoint");
+            Assert.Throws<CheckpointException>(() => new AutoencoderTrainingSession(new AutoencoderRecipeLoader(_catalog).Parse(AutoencoderToml, "tiny-ae.toml"),
+                _catalog, [], new TrainingSessionOptions { RunDirectory = run, Resume = true }, new TextTrainingObserver(TextWriter.Null)));
+            Assert.That(get_num_threads(), Is.EqualTo(2), "the run environment was disposed, giving the thread count back");
+        }
+        finally { TorchSharp.torch.set_num_threads(before); }
+    }
+
     [Test, Category(TestTiers.Slow)]
     public void AResumedAutoencoderRunEndsWithTheSameWeightsAsAnUninterruptedOne()
     {
