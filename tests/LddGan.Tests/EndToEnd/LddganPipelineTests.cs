@@ -249,37 +249,8 @@ public sealed class LddganPipelineTests
 [NonParallelizable]
 public sealed class ShippedLddganCheckpointTests
 {
-    [Test]
-    public void TheShippedCheckpointSamplesThroughTheShippedAutoencoder()
-    {
-        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
-        Assert.That(dir, Is.Not.Null);
-        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
-        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
-        catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
-        string previous = Directory.GetCurrentDirectory();
-        Directory.SetCurrentDirectory(dir!.FullName);   // the release recipe names the autoencoder relative to the repository root
-        try
-        {
-            using var sampling = DiffusionModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
-            Assert.That(sampling.UsesEma, Is.True);
-            Assert.That(((IAutoencoderLatentSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
-            using var scope = NewDisposeScope();
-            var samples = sampling.Sample(8, seed: 3, batchSize: 8);
-            Assert.That(samples.shape, Is.EqualTo(new long[] { 8, 1, 32, 32 }));
-            Assert.That(samples.isfinite().all().item<bool>(), Is.True);
-            Assert.That(samples.std().item<float>(), Is.GreaterThan(0.1f), "garment-like images, not a constant");
-        }
-        finally { Directory.SetCurrentDirectory(previous); }
-    }
-
-    /// <summary>
-    /// bench splits the FLOPs of a latent model between its generator steps and decoding: LDDGAN's speed depends on
-    /// both, and at the shipped sizes the decoder is the larger part.
-    /// </summary>
-    [Test]
-    public void BenchReportsTheDecodersShareOfTheShippedLddgansFlops()
+    /// <summary>Runs <paramref name="test"/> from the repository root (the release recipe names the autoencoder relative to it) with a catalog of the DDGAN and LDDGAN plugins.</summary>
+    private static void FromRepositoryRoot(Action<ComponentCatalog> test)
     {
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
@@ -289,7 +260,29 @@ public sealed class ShippedLddganCheckpointTests
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
         string previous = Directory.GetCurrentDirectory();
         Directory.SetCurrentDirectory(dir!.FullName);
-        try
+        try { test(catalog); }
+        finally { Directory.SetCurrentDirectory(previous); }
+    }
+
+    [Test]
+    public void TheShippedCheckpointSamplesThroughTheShippedAutoencoder() => FromRepositoryRoot(catalog =>
+        {
+            using var sampling = DiffusionModel.Load("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog);
+            Assert.That(sampling.UsesEma, Is.True);
+            Assert.That(((IAutoencoderLatentSpace)sampling.LatentSpace).ScaleFactor, Is.GreaterThan(0));
+            using var scope = NewDisposeScope();
+            var samples = sampling.Sample(8, seed: 3, batchSize: 8);
+            Assert.That(samples.shape, Is.EqualTo(new long[] { 8, 1, 32, 32 }));
+            Assert.That(samples.isfinite().all().item<bool>(), Is.True);
+            Assert.That(samples.std().item<float>(), Is.GreaterThan(0.1f), "garment-like images, not a constant");
+        });
+
+    /// <summary>
+    /// bench splits the FLOPs of a latent model between its generator steps and decoding: LDDGAN's speed depends on
+    /// both, and at the shipped sizes the decoder is the larger part.
+    /// </summary>
+    [Test]
+    public void BenchReportsTheDecodersShareOfTheShippedLddgansFlops() => FromRepositoryRoot(catalog =>
         {
             var options = new LddGan.Evaluation.Benchmarks.BenchmarkOptions { Repeats = 1, Warmup = 0, Images = 2, BatchSize = 2 };
             var lddgan = LddGan.Evaluation.Benchmarks.SamplingBenchmark.Run("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog, options);
@@ -298,9 +291,7 @@ public sealed class ShippedLddganCheckpointTests
             Assert.That(ddgan.DecodingMacsPerSample, Is.Zero, "pixel space: nothing to decode");
             Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(0).And.LessThan(lddgan.MacsPerSample));
             Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(lddgan.MacsPerSample / 2), "at these sizes decoding costs more than the four generator steps");
-        }
-        finally { Directory.SetCurrentDirectory(previous); }
-    }
+        });
 
     [TestCase("recipes/pretrained/ddgan-fashion-mnist.ckpt", "pixel")]
     [TestCase("recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt", "haar")]
