@@ -134,12 +134,20 @@ public sealed class LddganPipelineTests
             full.Run();
             uninterrupted = Weights(full.Components.Autoencoder);
         }
-        using (var first = Session(6, "split", resume: false)) first.Run();
+        double firstSeconds;
+        using (var first = Session(6, "split", resume: false))
+        {
+            first.Run();
+            firstSeconds = first.TrainingSeconds;
+        }
         using (var second = Session(8, "split", resume: true))
         {
             second.Run();
             resumed = Weights(second.Components.Autoencoder);
+            Assert.That(second.TrainingSeconds, Is.GreaterThan(firstSeconds), "the first session's training time is carried over the resume");
         }
+        using (var reader = CheckpointFile.Open(Path.Combine(_dir, "split", "checkpoints", "latest.ckpt")))
+            Assert.That(reader.Meta.TrainingSeconds, Is.GreaterThan(firstSeconds), "and recorded in the checkpoint");
         Assert.That(resumed.Keys, Is.EquivalentTo(uninterrupted.Keys));
         foreach (var key in uninterrupted.Keys) Assert.That(resumed[key], Is.EqualTo(uninterrupted[key]), key);
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "split", "metrics.jsonl")), Has.Length.EqualTo(8), "6 steps, then 2 more after the resume");
