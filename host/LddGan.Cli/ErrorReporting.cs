@@ -35,7 +35,7 @@ public static class ErrorReporting
         catch (RunSetupException e) { return Fail("run", e.Message); }
         catch (LddGan.Engine.Runtime.DeviceUnavailableException e) { return Fail("device", e.Message); }
         catch (UsageException e) { return Fail("usage", e.Message); }
-        catch (Exception e) when (IsOutOfMemory(e))
+        catch (Exception e) when (TrainingRetries.IsOutOfMemory(e))
         {
             long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
             return Fail("memory", $"libtorch could not allocate the memory asked for ({FirstLine(e.Message)}); this machine has " +
@@ -67,8 +67,6 @@ public static class ErrorReporting
             return Internal;
         }
     }
-
-    private static bool IsOutOfMemory(Exception e) => TrainingRetries.IsOutOfMemory(e);
 
     private static string FirstLine(string text) => text.Split('\n')[0].Trim();
 

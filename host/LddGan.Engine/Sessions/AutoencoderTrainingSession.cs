@@ -37,12 +37,10 @@ public sealed class AutoencoderTrainingSession : IDisposable
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private double? _latentMaxAbs;
-    /// <summary>Training wall time of the sessions before this one (from the resumed checkpoint), and this session's.</summary>
-    private double _earlierSeconds;
-    private readonly System.Diagnostics.Stopwatch _thisSession = new();
+    private readonly TrainingClock _clock = new();
 
     /// <summary>Training wall time of the run so far, summed over resumes (recorded in its checkpoints).</summary>
-    public double TrainingSeconds => _earlierSeconds + _thisSession.Elapsed.TotalSeconds;
+    public double TrainingSeconds => _clock.Seconds;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
@@ -98,7 +96,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
         _latentMaxAbs = meta.LatentMaxAbs;
-        _earlierSeconds = meta.TrainingSeconds;
+        _clock.ResumeFrom(meta.TrainingSeconds);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}).");
     }
 
@@ -111,7 +109,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         using var loop = new TrainingRunLoop(plan, new RunCadence(train.LogEvery, train.SampleEvery, train.CheckpointEvery, train.BatchSize),
                                              new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
                                              [.. (_components.Dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
-        _thisSession.Start();
+        _clock.Start();
         loop.Run(() => _trainer.Run(l =>
         {
             long step = _trainer.GlobalStep;
@@ -133,7 +131,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), SaveCheckpoint, CheckpointPath,
            _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep);
-        _thisSession.Stop();
+        _clock.Stop();
         loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
         var evaluation = Evaluate();
         _latentMaxAbs = evaluation.LatentMaxAbs;

@@ -43,14 +43,12 @@ public sealed class TrainingSession : IDisposable
     private readonly SampleShape _dataShape;
     private readonly IReadOnlyList<LoadedPlugin> _plugins;
     private readonly ITrainingEvaluator? _evaluator;
-    /// <summary>Training wall time of the sessions before this one (from the resumed checkpoint).</summary>
-    private double _earlierSeconds;
-    private readonly System.Diagnostics.Stopwatch _thisSession = new();
+    private readonly TrainingClock _clock = new();
     /// <summary>The lowest FID measured so far (eval_every), the one best.ckpt holds; infinity before the first.</summary>
     private double _bestFid = double.PositiveInfinity;
 
     /// <summary>Training wall time of the run so far, summed over resumes.</summary>
-    public double TrainingSeconds => _earlierSeconds + _thisSession.Elapsed.TotalSeconds;
+    public double TrainingSeconds => _clock.Seconds;
 
     public string RunDirectory => _run.RunDirectory;
     public string CheckpointPath => _run.CheckpointPath;
@@ -138,7 +136,7 @@ public sealed class TrainingSession : IDisposable
             budgetSpent = true;
             budget.Cancel();
         }
-        _thisSession.Start();
+        _clock.Start();
         loop.Run(() => _trainer.Run(pending =>
         {
             long step = _trainer.GlobalStep;
@@ -167,7 +165,7 @@ public sealed class TrainingSession : IDisposable
             }
         }, budget.Token), () => SaveCheckpoint(), CheckpointPath, _run.ResumeCommand(_recipe.SourcePath), () => _trainer.GlobalStep,
            () => budgetSpent && !cancellation.IsCancellationRequested);
-        _thisSession.Stop();
+        _clock.Stop();
         SaveCheckpoint();
         loop.Preview(WritePreview("final.png"), _trainer.GlobalStep);
         if (gpuMemory is { Available: true })
@@ -240,7 +238,7 @@ public sealed class TrainingSession : IDisposable
         foreach (var (name, optimizer) in _trainer.Optimizers) reader.LoadOptimizer(name, optimizer);
         foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
         _trainer.RestorePosition(meta.Position);
-        _earlierSeconds = meta.TrainingSeconds;
+        _clock.ResumeFrom(meta.TrainingSeconds);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}" +
                        (meta.TrainingSeconds > 0 ? $", {meta.TrainingSeconds / 3600:F2} h of training so far)." : ")."));
     }

@@ -113,9 +113,16 @@ public static class SamplingBenchmark
         var libtorch = LddGan.Engine.Runtime.NativeTorch.LibTorchContext.Open();
         if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
 
-        var flops = FlopCounter.Measure(model.SamplingModules, () => model.Generate(1, options.Seed, 1).Dispose());
-        long decodingMacs = model.DecodingModules.Count == 0 ? 0
-            : FlopCounter.Measure(model.DecodingModules, () => model.Generate(1, options.Seed, 1).Dispose()).MultiplyAdds;
+        // One sample, counted twice over: every module sampling runs, and the decoding ones alone.
+        FlopCount flops;
+        long decodingMacs;
+        using (var all = new FlopCounter([.. model.SamplingModules]))
+        using (var decoding = new FlopCounter([.. model.DecodingModules]))
+        {
+            model.Generate(1, options.Seed, 1).Dispose();
+            flops = all.Snapshot();
+            decodingMacs = decoding.MultiplyAdds;
+        }
         for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
         var times = new List<double>();
         for (int i = 0; i < options.Repeats; i++)
