@@ -11,8 +11,8 @@ using LddGan.Evaluation;
 int n = Argument("n", 10000);
 int repeats = Argument("repeats", 7);
 string output = Argument("out", "docs/results.md");
-string oneStep = Argument("one-step", "runs/ddgan-fashion-mnist-t1");
-string autoencoder = Argument("autoencoder", "recipes/pretrained/lddgan-fashion-mnist-autoencoder.ckpt");
+string oneStep = Argument("one-step", "recipes/pretrained/ddgan-fashion-mnist-t1.ckpt");
+string autoencoder = Argument("autoencoder", "recipes/pretrained/lddgan-fashion-mnist-autoencoder-light.ckpt");   // the one the shipped LDDGAN decodes with
 var models = new List<(string, string)>
 {
     ("DDGAN", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt")),
@@ -20,7 +20,7 @@ var models = new List<(string, string)>
     ("LDDGAN", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")),
 };
 if (File.Exists(oneStep) || Directory.Exists(oneStep)) models.Add(("one-step GAN (DDGAN, T = 1)", oneStep));
-else Log($"one-step GAN: {oneStep} not found, no row (train recipes/ddgan-fashion-mnist-weighted.toml with num_timesteps = 1 for the same wall time)");
+else Log($"one-step GAN: {oneStep} not found, no row (train recipes/ddgan-fashion-mnist-t1.toml: DDGAN-4's 30,000 steps, then lddgan export)");
 
 // Peak memory: each model sampled alone in a fresh `lddgan bench` process, so no model (or the evaluation) inflates another's peak.
 long? PeakInOwnProcess(string path)

@@ -286,11 +286,11 @@ public sealed class ShippedLddganCheckpointTests
         });
 
     /// <summary>
-    /// bench splits the FLOPs of a latent model between its generator steps and decoding: LDDGAN's speed depends on
-    /// both, and at the shipped sizes the decoder is the larger part.
+    /// bench splits the FLOPs of a latent model between its generator steps and decoding, and the shipped LDDGAN (light
+    /// decoder) needs at most half of DDGAN's FLOPs per sample: the paper's faster sampling, counted rather than timed.
     /// </summary>
     [Test]
-    public void BenchReportsTheDecodersShareOfTheShippedLddgansFlops() => FromRepositoryRoot(catalog =>
+    public void BenchCountsTheShippedLddgansFlopsAgainstDdgans() => FromRepositoryRoot(catalog =>
         {
             var options = new LddGan.Evaluation.Benchmarks.BenchmarkOptions { Repeats = 1, Warmup = 0, Images = 2, BatchSize = 2 };
             var lddgan = LddGan.Evaluation.Benchmarks.SamplingBenchmark.Run("recipes/pretrained/lddgan-fashion-mnist.ckpt", catalog, options);
@@ -298,7 +298,7 @@ public sealed class ShippedLddganCheckpointTests
             TestContext.Progress.WriteLine($"LDDGAN {lddgan.FlopsPerSample / 1e9:F3} GFLOPs per sample, decoding {lddgan.DecodingFlopsPerSample / 1e9:F3}; DDGAN {ddgan.FlopsPerSample / 1e9:F3}");
             Assert.That(ddgan.DecodingMacsPerSample, Is.Zero, "pixel space: nothing to decode");
             Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(0).And.LessThan(lddgan.MacsPerSample));
-            Assert.That(lddgan.DecodingMacsPerSample, Is.GreaterThan(lddgan.MacsPerSample / 2), "at these sizes decoding costs more than the four generator steps");
+            Assert.That(lddgan.MacsPerSample, Is.LessThanOrEqualTo(ddgan.MacsPerSample / 2), "LDDGAN samples with at most half of DDGAN's FLOPs");
         });
 
     [TestCase("recipes/pretrained/ddgan-fashion-mnist.ckpt", "pixel")]
@@ -355,29 +355,31 @@ public sealed class ShippedLddganCheckpointTests
     }
 
     /// <summary>
-    /// The shipped DDGAN draws garments, not blobs: on 500 samples against 500 test images (FID-FMNIST features) it
-    /// measured FID 212, precision 0.87, recall 0.60 (the blobs it replaced: FID 819, P 0.15, R 0.09 at n = 10,000).
+    /// The shipped DDGAN and LDDGAN draw garments, not blobs: on 500 samples (seed 0) against 500 test images
+    /// (FID-FMNIST features) DDGAN measured FID 212, precision 0.87, recall 0.60 and LDDGAN FID 165, precision 0.84,
+    /// recall 0.62; the checkpoints they replaced scored FID 819 / 1063, recall 0.09 / 0.00 at n = 10,000.
     /// </summary>
-    [Test]
-    public void TheShippedDdganStaysAboveAQualityFloor()
+    [TestCase("ddgan-fashion-mnist.ckpt", 350.0)]
+    [TestCase("lddgan-fashion-mnist.ckpt", 250.0)]
+    public void TheShippedModelStaysAboveAQualityFloor(string checkpoint, double maxFid)
     {
         if (!LddGan.Engine.Data.FashionMnistDataset.IsInstalled(LddGan.Engine.Data.FashionMnistOptions.DefaultPath)) Assert.Ignore("Fashion-MNIST is not installed");
-        string root = LddGan.Tests.Runtime.RepositoryRoot.Find();
-        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
-        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
-        string cache = Directory.CreateTempSubdirectory("lddgan-floor-").FullName;
-        try
+        FromRepositoryRoot(catalog =>
         {
-            var report = new LddGan.Evaluation.EvaluationRunner(catalog).Run(Path.Combine(root, "recipes", "pretrained", "ddgan-fashion-mnist.ckpt"),
-                new LddGan.Evaluation.EvaluationOptions
-                {
-                    Count = 500, Seed = 0, CacheFolder = cache,
-                    FeatureWeights = Path.Combine(root, "recipes", "pretrained", "fashion-mnist-feature-net.bin"),
-                });
-            Assert.That(report.Precision, Is.GreaterThan(0.7), "precision");
-            Assert.That(report.Recall, Is.GreaterThan(0.4), "recall");
-            Assert.That(report.Fid, Is.LessThan(350), "FID-FMNIST");
-        }
-        finally { Directory.Delete(cache, recursive: true); }
+            string cache = Directory.CreateTempSubdirectory("lddgan-floor-").FullName;
+            try
+            {
+                var report = new LddGan.Evaluation.EvaluationRunner(catalog).Run(Path.Combine("recipes", "pretrained", checkpoint),
+                    new LddGan.Evaluation.EvaluationOptions
+                    {
+                        Count = 500, Seed = 0, CacheFolder = cache,
+                        FeatureWeights = Path.Combine("recipes", "pretrained", "fashion-mnist-feature-net.bin"),
+                    });
+                Assert.That(report.Precision, Is.GreaterThan(0.7), "precision");
+                Assert.That(report.Recall, Is.GreaterThan(0.4), "recall");
+                Assert.That(report.Fid, Is.LessThan(maxFid), "FID-FMNIST");
+            }
+            finally { Directory.Delete(cache, recursive: true); }
+        });
     }
 }
