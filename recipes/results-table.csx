@@ -4,6 +4,8 @@
 // FLOPs per sample; peak memory), and the table is written as Markdown. Two reference rows frame them: the floor (n real
 // training images measured as samples) and LDDGAN's ceiling (the autoencoder's reconstructions of the test images); a
 // one-step GAN (DDGAN at T = 1) is a row when its checkpoint exists (--one-step=PATH).
+// It also draws each model's comparison grid (64 samples, seed 7, --images) and rewrites the README's copy of the table
+// (between its "results-table" markers; --readme= leaves the README alone).
 //   lddgan run recipes/results-table.csx -- --n=10000 --repeats=7 --out=docs/results.md
 using LddGan.Evaluation.Benchmarks;
 using LddGan.Evaluation;
@@ -12,12 +14,14 @@ int n = Argument("n", 10000);
 int repeats = Argument("repeats", 7);
 string output = Argument("out", "docs/results.md");
 string oneStep = Argument("one-step", "recipes/pretrained/ddgan-fashion-mnist-t1.ckpt");
+string images = Argument("images", "docs/images");
+string readme = Argument("readme", "README.md");
 string autoencoder = Argument("autoencoder", "recipes/pretrained/lddgan-fashion-mnist-autoencoder-light.ckpt");   // the one the shipped LDDGAN decodes with
 var models = new List<(string, string)>
 {
-    ("DDGAN", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt")),
-    ("WDDGAN", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt")),
-    ("LDDGAN", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")),
+    ("DDGAN (pixels 1×32×32)", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt")),
+    ("WDDGAN (Haar bands 4×16×16, wavelet generator)", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt")),
+    ("LDDGAN (VQ latents 2×16×16)", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")),
 };
 if (File.Exists(oneStep) || Directory.Exists(oneStep)) models.Add(("one-step GAN (DDGAN, T = 1)", oneStep));
 else Log($"one-step GAN: {oneStep} not found, no row (train recipes/ddgan-fashion-mnist-t1.toml: DDGAN-4's 30,000 steps, then lddgan export)");
@@ -91,3 +95,35 @@ md.AppendLine("Reproduce one row: `lddgan eval <checkpoint> --n 10000` and `lddg
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
 Log($"→ {output}");
+
+// One grid per model at the same seed, named as the README shows them.
+string Slug(string label) => new(label.ToLowerInvariant().TakeWhile(c => c != '(').Where(char.IsLetterOrDigit).ToArray());
+Directory.CreateDirectory(images);
+foreach (var (label, path) in models)
+{
+    using var model = LoadCheckpoint(path);
+    string grid = Path.Combine(images, $"{Slug(label)}-fashion-mnist-compare.png");
+    SaveGrid(model.Sample(64, seed: 7, batchSize: 64), grid);
+    Log($"{label}: grid → {grid}");
+}
+
+// The README's short copy of the table, between its markers.
+if (readme.Length > 0)
+{
+    const string begin = "<!-- results-table: written by recipes/results-table.csx -->", end = "<!-- /results-table -->";
+    string text = File.ReadAllText(readme);
+    int from = text.IndexOf(begin), to = text.IndexOf(end);
+    if (from < 0 || to < from) throw new InvalidOperationException($"{readme} has no '{begin}' ... '{end}' markers; add them where the table goes, or pass --readme= to leave it alone.");
+    var table = new System.Text.StringBuilder();
+    table.AppendLine(begin);
+    table.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator + decoder params | GFLOPs / sample | training time | peak RSS |");
+    table.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+    table.AppendLine($"| real data (the floor: {n:N0} training images, `lddgan eval <recipe> --real-data`) | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — |");
+    table.AppendLine($"| LDDGAN's autoencoder, reconstructions (its ceiling) | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — |");
+    foreach (var (label, path, e, b) in rows)
+        table.AppendLine($"| {label} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | " +
+                         $"{b.GeneratorParameters:N0}{(b.DecoderParameters > 0 ? $" + {b.DecoderParameters:N0}" : "")} | {b.FlopsPerSample / 1e9:F3} | {Hours(e)} | {Mb(b.PeakRssBytes)} |");
+    table.Append(end);
+    File.WriteAllText(readme, text[..from] + table + text[(to + end.Length)..]);
+    Log($"→ {readme} (table between the results-table markers)");
+}
