@@ -8,7 +8,8 @@
 // Each measured row is kept as JSON in --rows (default docs/trilemma-rows/): a row whose checkpoint (SHA-256), sampler,
 // n and bench settings have not changed is taken from there instead of being measured again, so a table whose rows take
 // hours (DDPM-1000 on a CPU) is built over several runs and every finished row survives an interruption.
-// --remeasure=all (or a row's file name, e.g. ddim50) measures again; --only=ddim4,ddim10 measures just those rows now.
+// --remeasure=all (or a row's file name, e.g. ddim50) measures again; --only=ddim4,ddim10 measures just those rows now;
+// --retime=all (or row names) times kept rows again without evaluating them again: all rows timed on one quiet machine.
 using LddGan.Engine.Checkpoints;
 using LddGan.Engine.Diffusion;
 using LddGan.Engine.Models;
@@ -26,6 +27,7 @@ string oneStep = Argument("one-step", "recipes/pretrained/ddgan-fashion-mnist-t1
 int gridCount = Argument("grid", 64);             // samples per grid (64, 8 per row); fewer only for a smoke run
 string rowFolder = Argument("rows", "docs/trilemma-rows");
 string remeasure = Argument("remeasure", "");
+var retime = Argument("retime", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 // --only=ddim4,ddim10: measure just these rows now (the others are taken from --rows when kept there), e.g. the fast rows first.
 var only = Argument("only", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
@@ -65,6 +67,17 @@ string TrainingTime(string path)
     return $"{(total + last) / 3600:F2} h, {steps:N0} steps";
 }
 
+// Sampling time per 100 images; one timed run without warm-up where a run takes minutes (1,000 network calls per sample).
+BenchmarkResult Time(string path, GaussianSamplerSettings? sampling)
+{
+    bool slow = sampling is { IsDdim: false };
+    return SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions
+    {
+        Repeats = slow ? 1 : repeats, Warmup = slow ? 0 : 1, Images = benchImages, BatchSize = benchImages, Sampling = sampling,
+    }, Log);
+}
+string Conditions(BenchmarkResult bench) => $"{DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} CPU cores, {bench.Threads} Torch threads, {bench.Device}";
+
 string Slug(string label) => new(label.ToLowerInvariant().TakeWhile(c => c != '(').Where(char.IsLetterOrDigit).ToArray());
 var json = new System.Text.Json.JsonSerializerOptions { WriteIndented = true };
 
@@ -86,7 +99,16 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     var key = new TrilemmaRowKey(SampleFeatureProgress.Fingerprint(CheckpointFile.ResolvePath(path)), sampling?.ToString() ?? "diffusion GAN", count, benchImages, repeats);
     var row = File.Exists(rowFile) ? System.Text.Json.JsonSerializer.Deserialize<TrilemmaRow>(File.ReadAllText(rowFile)) : null;
     if (row is not null && row.Key == key && remeasure != "all" && remeasure != slug)
+    {
         Log($"{label}: measured on {row.Measured} ({rowFile}), kept");
+        if (retime.Contains("all") || retime.Contains(slug))
+        {
+            var again = Time(path, sampling);
+            Log($"{label}: timed again, {again.SecondsPer100Images:F3} s per 100 images (was {row.SecondsPer100Images:F3} s, {row.Timed})");
+            row = row with { SecondsPer100Images = again.SecondsPer100Images, Timed = Conditions(again) };
+            File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(row, json));
+        }
+    }
     else if (only.Count > 0 && !only.Contains(slug))
     {
         Log($"{label}: not in --only, not measured now");
@@ -95,12 +117,7 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     }
     else
     {
-        // One timed run without warm-up where a run takes minutes (1,000 network calls per sample): warm-up is noise there.
-        bool slow = sampling is { IsDdim: false };
-        var bench = SamplingBenchmark.Run(path, Catalog, new BenchmarkOptions
-        {
-            Repeats = slow ? 1 : repeats, Warmup = slow ? 0 : 1, Images = benchImages, BatchSize = benchImages, Sampling = sampling,
-        }, Log);
+        var bench = Time(path, sampling);
         Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
         // Kept after every batch (100 samples: a DDPM-1000 batch is minutes on a CPU) and resumed by the next run when this one is stopped.
         var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions
@@ -114,13 +131,12 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
         using (var samples = model.Sample(gridCount, seed: 0, sampling: sampling))
             SampleRenderer.Save(samples, grid, 8);
         row = new TrilemmaRow(key, path, eval.GlobalStep, eval.Fid, eval.Precision, eval.Recall, bench.Nfe, bench.SecondsPer100Images,
-            bench.GeneratorParameters + bench.DecoderParameters, TrainingTime(path), grid,
-            $"{DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} CPU cores, {bench.Threads} Torch threads, {bench.Device}", eval.TotalSeconds);
+            bench.GeneratorParameters + bench.DecoderParameters, TrainingTime(path), grid, Conditions(bench), Conditions(bench), eval.TotalSeconds);
         File.WriteAllText(rowFile, System.Text.Json.JsonSerializer.Serialize(row, json));
         measuredNow++;
     }
     results.Add($"| {label} | {row.Fid:F2} | {row.Precision:F3} | {row.Recall:F3} | {row.Key.N:N0} | {row.Nfe} | {row.SecondsPer100Images:F3} s | " +
-                $"{row.Parameters:N0} | {row.Training} | {row.Measured} | [grid]({Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, row.Grid)}) |");
+                $"{row.Parameters:N0} | {row.Training} | {row.Measured}{(row.Timed != row.Measured ? $"; timed {row.Timed}" : "")} | [grid]({Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(output))!, row.Grid)}) |");
 }
 
 var md = new System.Text.StringBuilder();
@@ -136,7 +152,7 @@ md.AppendLine();
 md.AppendLine("- **FID-FMNIST, precision, recall**: n samples (seed 0) against the first n Fashion-MNIST test images, features of the project's " +
               "own classifier (`recipes/pretrained/fashion-mnist-feature-net.bin`), k = 3. FID is biased upwards at small n: compare rows of equal n.");
 md.AppendLine("- **DDIM** rows: the DDPM's network sampled with η = 0 on steps evenly spaced over T = 1000; **DDPM-1000**: the ancestral sampler, all 1,000 steps.");
-md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up (DDPM-1000: one run, no warm-up); compare times only between rows measured on the same day and machine (the measured column), as a row kept from an earlier run was timed in that run.");
+md.AppendLine($"- **time / 100 images**: {(benchImages == 100 ? "one batch of 100" : $"one batch of {benchImages}, scaled to 100")}, decoding included, median of {repeats} after warm-up (DDPM-1000: one run, no warm-up); compare times only between rows measured on the same day and machine (the measured column), as a row kept from an earlier run was timed in that run unless `--retime` timed it again (then the column says when).");
 md.AppendLine("- **training**: training wall time summed over the resumes of a run, as its checkpoint records it (or its metrics.jsonl), or as recipes/pretrained/README.md states for a shipped checkpoint from before that was recorded.");
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
@@ -145,4 +161,4 @@ Log($"→ {output} ({clock.Elapsed.TotalMinutes:F1} min)");
 // What a row was measured from: a changed checkpoint or setting measures the row again.
 record TrilemmaRowKey(string CheckpointSha256, string Sampling, int N, int BenchImages, int Repeats);
 record TrilemmaRow(TrilemmaRowKey Key, string Checkpoint, long Step, double Fid, double Precision, double Recall, int Nfe,
-    double SecondsPer100Images, long Parameters, string Training, string Grid, string Measured, double EvalSeconds);
+    double SecondsPer100Images, long Parameters, string Training, string Grid, string Measured, string Timed, double EvalSeconds);
