@@ -20,7 +20,7 @@ string autoencoder = Argument("autoencoder", "recipes/pretrained/lddgan-fashion-
 var models = new List<(string, string)>
 {
     ("DDGAN (pixels 1×32×32)", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt")),
-    ("WDDGAN (Haar bands 4×16×16, wavelet generator)", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt")),
+    ("WDDGAN (Haar bands 4×16×16, wavelet generator)", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist.ckpt")),
     ("LDDGAN (VQ latents 2×16×16)", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt")),
 };
 if (File.Exists(oneStep) || Directory.Exists(oneStep)) models.Add(("one-step GAN (DDGAN, T = 1)", oneStep));
@@ -91,7 +91,7 @@ md.AppendLine("- **GFLOPs / sample**: 2 × multiply-adds of the Conv/Linear modu
 md.AppendLine("- **Peak RSS**: peak resident memory of a fresh `lddgan bench <checkpoint>` process sampling that model alone (runtime and libtorch included).");
 md.AppendLine();
 md.AppendLine("Reproduce one row: `lddgan eval <checkpoint> --n 10000` and `lddgan bench <checkpoint>`; all three timings side by side: " +
-              "`lddgan bench recipes/pretrained/ddgan-fashion-mnist.ckpt recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt recipes/pretrained/lddgan-fashion-mnist.ckpt --vs`.");
+              "`lddgan bench recipes/pretrained/ddgan-fashion-mnist.ckpt recipes/pretrained/wddgan-fashion-mnist.ckpt recipes/pretrained/lddgan-fashion-mnist.ckpt --vs`.");
 File.WriteAllText(output, md.ToString());
 Log(md.ToString());
 Log($"→ {output}");

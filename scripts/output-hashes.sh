@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$1"; out=$2; mkdir -p "$out"
 CLI=host/LddGan.Cli/bin/Release/net10.0/lddgan
-for c in ddgan-fashion-mnist wddgan-fashion-mnist-wavelet lddgan-fashion-mnist; do
+for c in ddgan-fashion-mnist wddgan-fashion-mnist lddgan-fashion-mnist; do
   $CLI sample recipes/pretrained/$c.ckpt --n 64 --seed 7 -o $out/$c.png > /dev/null
   echo "$c sample: $(sha256sum < $out/$c.png | cut -c1-16)"
 done

@@ -257,7 +257,7 @@ public sealed class LddganPipelineTests
 [NonParallelizable]
 public sealed class ShippedLddganCheckpointTests
 {
-    /// <summary>Runs <paramref name="test"/> from the repository root (the release recipe names the autoencoder relative to it) with a catalog of the DDGAN and LDDGAN plugins.</summary>
+    /// <summary>Runs <paramref name="test"/> from the repository root (the release recipe names the autoencoder relative to it) with a catalog of the DDGAN, WDDGAN and LDDGAN plugins.</summary>
     private static void FromRepositoryRoot(Action<ComponentCatalog> test)
     {
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
@@ -265,6 +265,7 @@ public sealed class ShippedLddganCheckpointTests
         Assert.That(dir, Is.Not.Null);
         var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
+        catalog.RegisterAssembly(typeof(LddGan.Plugins.Wddgan.WaveletNcsnppGenerator).Assembly, "wddgan plugin");
         catalog.RegisterAssembly(typeof(LddGan.Plugins.Lddgan.VqAutoencoder).Assembly, "lddgan plugin");
         string previous = Directory.GetCurrentDirectory();
         Directory.SetCurrentDirectory(dir!.FullName);
@@ -302,7 +303,7 @@ public sealed class ShippedLddganCheckpointTests
         });
 
     [TestCase("recipes/pretrained/ddgan-fashion-mnist.ckpt", "pixel")]
-    [TestCase("recipes/pretrained/wddgan-fashion-mnist-wavelet.ckpt", "haar")]
+    [TestCase("recipes/pretrained/wddgan-fashion-mnist.ckpt", "haar")]
     public void TheShippedDdganAndWddganCheckpointsSample(string checkpoint, string latent)
     {
         var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
@@ -355,13 +356,15 @@ public sealed class ShippedLddganCheckpointTests
     }
 
     /// <summary>
-    /// The shipped DDGAN and LDDGAN draw garments, not blobs: on 500 samples (seed 0) against 500 test images
-    /// (FID-FMNIST features) DDGAN measured FID 212, precision 0.87, recall 0.60 and LDDGAN FID 165, precision 0.84,
-    /// recall 0.62; the checkpoints they replaced scored FID 819 / 1063, recall 0.09 / 0.00 at n = 10,000.
+    /// The shipped DDGAN, WDDGAN and LDDGAN draw garments, not blobs: on 500 samples (seed 0) against 500 test images
+    /// (FID-FMNIST features) DDGAN measured FID 212, precision 0.87, recall 0.60, WDDGAN FID 210, precision 0.90,
+    /// recall 0.41 (it covers fewer modes) and LDDGAN FID 165, precision 0.84, recall 0.62; the checkpoints they
+    /// replaced scored FID 819 / 751 / 1063, recall 0.09 / 0.03 / 0.00 at n = 10,000.
     /// </summary>
-    [TestCase("ddgan-fashion-mnist.ckpt", 350.0)]
-    [TestCase("lddgan-fashion-mnist.ckpt", 250.0)]
-    public void TheShippedModelStaysAboveAQualityFloor(string checkpoint, double maxFid)
+    [TestCase("ddgan-fashion-mnist.ckpt", 350.0, 0.4)]
+    [TestCase("wddgan-fashion-mnist.ckpt", 300.0, 0.3)]
+    [TestCase("lddgan-fashion-mnist.ckpt", 250.0, 0.4)]
+    public void TheShippedModelStaysAboveAQualityFloor(string checkpoint, double maxFid, double minRecall)
     {
         if (!LddGan.Engine.Data.FashionMnistDataset.IsInstalled(LddGan.Engine.Data.FashionMnistOptions.DefaultPath)) Assert.Ignore("Fashion-MNIST is not installed");
         FromRepositoryRoot(catalog =>
@@ -376,7 +379,7 @@ public sealed class ShippedLddganCheckpointTests
                         FeatureWeights = Path.Combine("recipes", "pretrained", "fashion-mnist-feature-net.bin"),
                     });
                 Assert.That(report.Precision, Is.GreaterThan(0.7), "precision");
-                Assert.That(report.Recall, Is.GreaterThan(0.4), "recall");
+                Assert.That(report.Recall, Is.GreaterThan(minRecall), "recall");
                 Assert.That(report.Fid, Is.LessThan(maxFid), "FID-FMNIST");
             }
             finally { Directory.Delete(cache, recursive: true); }
