@@ -43,41 +43,20 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         using var fake = ExtractSamples(session, options.Count, options.Seed, options.BatchSize, extractor, progress, options.Sampling, kept);
         sampling.Stop();
         using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
-        var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
-                                                                 fakeStatistics.Mean, fakeStatistics.Covariance);
-        var pr = PrecisionRecall.Compute(reference.Features, fake, options.K);
-
-        return new EvaluationReport
+        return Measure(Path.GetFullPath(session.CheckpointPath!), session.UsesEma ? "ema" : "raw",
+                       reference, referenceData, referenceCount, fake, fakeStatistics, extractor, options, device) with
         {
-            Checkpoint = Path.GetFullPath(session.CheckpointPath!),
             GlobalStep = session.Meta.GlobalStep,
             TrainingSeconds = session.Meta.TrainingSeconds,
-            Weights = session.UsesEma ? "ema" : "raw",
-            Dataset = referenceData.Dataset.Name,
-            Split = referenceData.Split ?? "none",
-            ReferenceImages = referenceCount,
-            Reference = referenceData.Describe(referenceCount),
             Samples = options.Count,
             Seed = options.Seed,
-            BatchSize = options.BatchSize,
-            Features = extractor.Name,
-            FeatureDim = extractor.Dim,
-            Fid = fid,
-            FidEpsilonFallback = usedEpsilon,
-            Precision = pr.Precision,
-            Recall = pr.Recall,
-            K = pr.K,
             Nfe = session.NumFunctionEvaluations(options.Sampling),
             SamplingSeconds = sampling.Elapsed.TotalSeconds,
             TotalSeconds = clock.Elapsed.TotalSeconds,
-            ReferenceFromCache = reference.FromCache,
-            ReferenceCacheFile = reference.Path,
             ReferenceNotCached = reference.Path is null
                 ? $"the {referenceData.Spec.Type} dataset has no content hash, so its features are computed on every evaluation" : null,
             ResumedSamples = kept?.ResumedFrom ?? 0,
             ProgressFileDiscarded = kept?.Discarded,
-            Device = device.ToString(),
-            Created = DateTimeOffset.Now,
         };
     }
 
@@ -148,34 +127,14 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         using var fake = Concatenate(parts);
         sampling.Stop();
         using var fakeStatistics = FeatureStatistics.FromFeatures(fake);
-        var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
-                                                                 fakeStatistics.Mean, fakeStatistics.Covariance);
-        var pr = PrecisionRecall.Compute(reference.Features, fake, options.K);
-        return new EvaluationReport
+        return Measure(path, "autoencoder reconstructions of the reference",
+                       reference, referenceData, count, fake, fakeStatistics, extractor, options, device) with
         {
-            Checkpoint = path,
             GlobalStep = step,
             TrainingSeconds = trainingSeconds,
-            Weights = "autoencoder reconstructions of the reference",
-            Dataset = referenceData.Dataset.Name,
-            Split = referenceData.Split ?? "none",
-            ReferenceImages = count,
-            Reference = referenceData.Describe(count),
             Samples = (int)count,
-            BatchSize = options.BatchSize,
-            Features = extractor.Name,
-            FeatureDim = extractor.Dim,
-            Fid = fid,
-            FidEpsilonFallback = usedEpsilon,
-            Precision = pr.Precision,
-            Recall = pr.Recall,
-            K = pr.K,
             SamplingSeconds = sampling.Elapsed.TotalSeconds,
             TotalSeconds = clock.Elapsed.TotalSeconds,
-            ReferenceFromCache = reference.FromCache,
-            ReferenceCacheFile = reference.Path,
-            Device = device.ToString(),
-            Created = DateTimeOffset.Now,
             ReconstructionL1 = l1Sum / count,
             ReconstructionPsnr = psnrSum / count,
         };
@@ -207,18 +166,33 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
         var cache = new ReferenceStatisticsCache(options.CacheFolder ?? ReferenceStatisticsCache.DefaultFolder());
         using var reference = referenceData.Features(count, extractor, cache, options.BatchSize, progress);
         using var real = trainData.Features(count, extractor, cache, options.BatchSize, progress);
+        return Measure($"real data: the first {count:N0} images of {trainData.Name}", "none",
+                       reference, referenceData, count, real.Features, real.Statistics, extractor, options, device) with
+        {
+            Samples = (int)count,
+            TotalSeconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>
+    /// One set of features measured against the reference: the Fréchet distance of their statistics, precision and recall
+    /// (k = <see cref="EvaluationOptions.K"/>), and the report fields every kind of evaluation shares; the caller adds its own.
+    /// </summary>
+    private static EvaluationReport Measure(string checkpoint, string weights, ReferenceFeatures reference, ReferenceDataset referenceData,
+                                            long referenceCount, Tensor features, FeatureStatistics statistics, IFeatureExtractor extractor,
+                                            EvaluationOptions options, Device device)
+    {
         var (fid, usedEpsilon) = FrechetDistance.ComputeDetailed(reference.Statistics.Mean, reference.Statistics.Covariance,
-                                                                 real.Statistics.Mean, real.Statistics.Covariance);
-        var pr = PrecisionRecall.Compute(reference.Features, real.Features, options.K);
+                                                                 statistics.Mean, statistics.Covariance);
+        var pr = PrecisionRecall.Compute(reference.Features, features, options.K);
         return new EvaluationReport
         {
-            Checkpoint = $"real data: the first {count:N0} images of {trainData.Name}",
-            Weights = "none",
+            Checkpoint = checkpoint,
+            Weights = weights,
             Dataset = referenceData.Dataset.Name,
             Split = referenceData.Split ?? "none",
-            ReferenceImages = count,
-            Reference = referenceData.Describe(count),
-            Samples = (int)count,
+            ReferenceImages = referenceCount,
+            Reference = referenceData.Describe(referenceCount),
             BatchSize = options.BatchSize,
             Features = extractor.Name,
             FeatureDim = extractor.Dim,
@@ -227,7 +201,6 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             Precision = pr.Precision,
             Recall = pr.Recall,
             K = pr.K,
-            TotalSeconds = clock.Elapsed.TotalSeconds,
             ReferenceFromCache = reference.FromCache,
             ReferenceCacheFile = reference.Path,
             Device = device.ToString(),
