@@ -112,7 +112,10 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     else if (only.Count > 0 && !only.Contains(slug))
     {
         Log($"{label}: not in --only, not measured now");
-        results.Add($"| {label} | not measured yet (`--only={slug}` measures it) | | | | | | | | | |");
+        string partial = Path.Combine(rowFolder, slug + ".partial");
+        results.Add(File.Exists(partial)
+            ? $"| {label} | partly sampled: the samples made so far are kept in `{partial}` (`--only={slug}` continues) | | | | | | | | | |"
+            : $"| {label} | not measured yet (`--only={slug}` measures it) | | | | | | | | | |");
         continue;
     }
     else
