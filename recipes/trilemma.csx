@@ -120,15 +120,18 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     }
     else
     {
-        var bench = Time(path, sampling);
-        Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}; evaluating {count:N0} samples");
-        // Kept after every batch (100 samples: a DDPM-1000 batch is minutes on a CPU) and resumed by the next run when this one is stopped.
+        // Evaluated first, then timed: the samples are kept after every batch (100 samples: a DDPM-1000 batch is minutes
+        // on a CPU) and resumed by the next run when this one is stopped, so a stopped run loses at most one batch and
+        // the timing (one more batch) is paid once, when the samples are complete.
+        Log($"{label}: evaluating {count:N0} samples");
         var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions
         {
             Count = count, Sampling = sampling, BatchSize = 100, ProgressFile = Path.Combine(rowFolder, slug + ".partial"),
         });
         if (eval.ResumedSamples > 0) Log($"{label}: {eval.ResumedSamples:N0} of the samples were resumed from {slug}.partial");
         Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");
+        var bench = Time(path, sampling);
+        Log($"{label}: {bench.SecondsPer100Images:F3} s per 100 images, NFE {bench.Nfe}");
         string grid = Path.Combine(images, $"trilemma-{slug}.png");
         using (var model = DiffusionModel.Load(path, Catalog))
         using (var samples = model.Sample(gridCount, seed: 0, sampling: sampling))
