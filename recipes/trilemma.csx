@@ -96,6 +96,7 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     }
     string slug = Slug(label);
     string rowFile = Path.Combine(rowFolder, slug + ".json");
+    string partial = Path.Combine(rowFolder, slug + ".partial");   // the samples of an unfinished evaluation, resumed by the next run
     var key = new TrilemmaRowKey(SampleFeatureProgress.Fingerprint(CheckpointFile.ResolvePath(path)), sampling?.ToString() ?? "diffusion GAN", count, benchImages, repeats);
     var row = File.Exists(rowFile) ? System.Text.Json.JsonSerializer.Deserialize<TrilemmaRow>(File.ReadAllText(rowFile)) : null;
     if (row is not null && row.Key == key && remeasure != "all" && remeasure != slug)
@@ -112,7 +113,6 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
     else if (only.Count > 0 && !only.Contains(slug))
     {
         Log($"{label}: not in --only, not measured now");
-        string partial = Path.Combine(rowFolder, slug + ".partial");
         results.Add(File.Exists(partial)
             ? $"| {label} | partly sampled: the samples made so far are kept in `{partial}` (`--only={slug}` continues) | | | | | | | | | |"
             : $"| {label} | not measured yet (`--only={slug}` measures it) | | | | | | | | | |");
@@ -126,7 +126,7 @@ foreach (var (label, path, sampling, count, trainedBy) in rows)
         Log($"{label}: evaluating {count:N0} samples");
         var eval = new EvaluationRunner(Catalog).Run(path, new EvaluationOptions
         {
-            Count = count, Sampling = sampling, BatchSize = 100, ProgressFile = Path.Combine(rowFolder, slug + ".partial"),
+            Count = count, Sampling = sampling, BatchSize = 100, ProgressFile = partial,
         });
         if (eval.ResumedSamples > 0) Log($"{label}: {eval.ResumedSamples:N0} of the samples were resumed from {slug}.partial");
         Log($"{label}: FID-FMNIST {eval.Fid:F2}, precision {eval.Precision:F3}, recall {eval.Recall:F3} ({eval.TotalSeconds:F0} s)");

@@ -304,21 +304,15 @@ public sealed class ShippedLddganCheckpointTests
 
     [TestCase("recipes/pretrained/ddgan-fashion-mnist.ckpt", "pixel")]
     [TestCase("recipes/pretrained/wddgan-fashion-mnist.ckpt", "haar")]
-    public void TheShippedDdganAndWddganCheckpointsSample(string checkpoint, string latent)
-    {
-        var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "LddGan.Framework.sln"))) dir = dir.Parent;
-        Assert.That(dir, Is.Not.Null);
-        var catalog = ComponentCatalog.WithBuiltIns(LddGan.Evaluation.BuiltInComponents.Assemblies);
-        catalog.RegisterAssembly(typeof(LddGan.Plugins.Ddgan.NcsnppGenerator).Assembly, "ddgan plugin");
-        catalog.RegisterAssembly(typeof(LddGan.Plugins.Wddgan.WaveletNcsnppGenerator).Assembly, "wddgan plugin");
-        using var sampling = DiffusionModel.Load(Path.Combine(dir!.FullName, checkpoint), catalog);
-        Assert.That(sampling.UsesEma, Is.True);
-        Assert.That(sampling.Recipe.Latent.Type, Is.EqualTo(latent));
-        using var samples = sampling.Sample(4, seed: 3, batchSize: 4);
-        Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }));
-        Assert.That(samples.isfinite().all().item<bool>(), Is.True);
-    }
+    public void TheShippedDdganAndWddganCheckpointsSample(string checkpoint, string latent) => FromRepositoryRoot(catalog =>
+        {
+            using var sampling = DiffusionModel.Load(checkpoint, catalog);
+            Assert.That(sampling.UsesEma, Is.True);
+            Assert.That(sampling.Recipe.Latent.Type, Is.EqualTo(latent));
+            using var samples = sampling.Sample(4, seed: 3, batchSize: 4);
+            Assert.That(samples.shape, Is.EqualTo(new long[] { 4, 1, 32, 32 }));
+            Assert.That(samples.isfinite().all().item<bool>(), Is.True);
+        });
 
     /// <summary>
     /// The shipped autoencoder evaluated by its reconstructions (the ceiling of LDDGAN): its training report measured
