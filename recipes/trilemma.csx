@@ -41,7 +41,7 @@ var rows = new List<(string Label, string Path, GaussianSamplerSettings? Samplin
     ("DDIM-4", ddpm, ddim(4), n, "(the DDPM above)"),
     ("DDGAN-4", Argument("ddgan", "recipes/pretrained/ddgan-fashion-mnist.ckpt"), null, n, "recipes/ddgan-fashion-mnist-weighted.toml"),
     ("WDDGAN-4", Argument("wddgan", "recipes/pretrained/wddgan-fashion-mnist.ckpt"), null, n, "recipes/wddgan-fashion-mnist-weighted.toml"),
-    ("LDDGAN-4", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt"), null, n, "recipes/lddgan-fashion-mnist.toml"),
+    ("LDDGAN-4", Argument("lddgan", "recipes/pretrained/lddgan-fashion-mnist.ckpt"), null, n, "recipes/lddgan-fashion-mnist-light.toml"),
     ("one-step GAN (DDGAN, T = 1)", oneStep, null, n, "lddgan train recipes/ddgan-fashion-mnist-t1.toml (DDGAN-4's 30,000 steps), then lddgan export"),
 };
 
