@@ -97,7 +97,11 @@ foreach (var path in models)
 }
 
 var md = new System.Text.StringBuilder();
-md.AppendLine($"Produced by `lddgan run recipes/sample-diagnostics.csx -- --n={n}` on {DateTime.UtcNow:yyyy-MM-dd}: each row against the first {n:N0} Fashion-MNIST test images.");
+md.AppendLine("# What separates the samples from the data: classes, pixel statistics and an FID-FMNIST calibration");
+md.AppendLine();
+md.AppendLine($"Produced by `lddgan run recipes/sample-diagnostics.csx -- --n={n}` on {DateTime.UtcNow:yyyy-MM-dd}: each row against the first {n:N0} Fashion-MNIST test images. " +
+              "A model's samples are drawn in batches of 100 (seed 0), `lddgan eval` draws batches of 250: other samples of the same model, so its numbers differ a little. " +
+              "Classes: the feature network's own classifier (92 % right on the test images).");
 md.AppendLine();
 md.AppendLine("| images | FID-FMNIST | P | R | classes (% per class, " + string.Join(", ", classNames) + ") | largest class | confidence | mean | std | background (< -0.9) | grey (\\|x\\| < 0.5) |");
 md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
