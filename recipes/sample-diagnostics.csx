@@ -66,12 +66,13 @@ string Row(string label, Tensor images)
     double confidence = probabilities.max(1).values.mean().item<float>();
     double background = (images < -0.9).to_type(ScalarType.Float32).mean().item<float>();
     double grey = (images.abs() < 0.5).to_type(ScalarType.Float32).mean().item<float>();
+    double mean = images.mean().item<float>(), std = images.std().item<float>();
     int top = Array.IndexOf(shares, shares.Max());
     string classes = string.Join(" ", shares.Select(s => $"{100 * s:F0}"));
     Log($"{label}: FID-FMNIST {fid:F2}, P {pr.Precision:F3}, R {pr.Recall:F3}; classes % {classes}; confidence {confidence:F3}; " +
-        $"mean {images.mean().item<float>():F3}, std {images.std().item<float>():F3}, background {background:F3}, grey {grey:F3}");
+        $"mean {mean:F3}, std {std:F3}, background {background:F3}, grey {grey:F3}");
     return $"| {label} | {fid:F2} | {pr.Precision:F3} | {pr.Recall:F3} | {classes} | {classNames[top]} {100 * shares[top]:F0} % | {confidence:F3} | " +
-           $"{images.mean().item<float>():F3} | {images.std().item<float>():F3} | {background:F3} | {grey:F3} |";
+           $"{mean:F3} | {std:F3} | {background:F3} | {grey:F3} |";
 }
 
 var rows = new List<string>();
