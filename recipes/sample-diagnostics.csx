@@ -35,7 +35,7 @@ net.eval();
         var x = images.narrow(0, start, Math.Min(250, images.shape[0] - start));
         var f = net.Features(x);
         features.Add(f.MoveToOuterDisposeScope());
-        probabilities.Add(nn.functional.softmax(net.forward(x), 1).MoveToOuterDisposeScope());
+        probabilities.Add(nn.functional.softmax(net.Logits(f), 1).MoveToOuterDisposeScope());
     }
     return (cat(features, 0), cat(probabilities, 0));
 }

@@ -61,8 +61,11 @@ public sealed class FeatureNet : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return fc2.call(Features(x)).MoveToOuterDisposeScope();
+        return Logits(Features(x)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Class logits (B, classes) from <see cref="Features"/>' output, for callers that need both.</summary>
+    public Tensor Logits(Tensor features) => fc2.call(features);
 
     private void CheckInput(Tensor x)
     {

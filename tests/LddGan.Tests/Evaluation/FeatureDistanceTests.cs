@@ -21,6 +21,7 @@ public sealed class FeatureDistanceTests
         Assert.That(stages.Select(s => s.shape), Is.EqualTo(new[] { new long[] { 3, 32, 32, 32 }, new long[] { 3, 64, 16, 16 }, new long[] { 3, 128, 8, 8 } }));
         Assert.That(net.Features(x).shape, Is.EqualTo(new long[] { 3, FeatureNet.FeatureDim }));
         Assert.That(net.call(x).shape, Is.EqualTo(new long[] { 3, 10 }));
+        Assert.That(net.Logits(net.Features(x)).eq(net.call(x)).all().item<bool>(), Is.True, "Logits(Features(x)) is forward(x)");
         Assert.Throws<ArgumentException>(() => net.call(rand(1, 1, 28, 28)));
     }
 
