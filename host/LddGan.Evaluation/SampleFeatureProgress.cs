@@ -77,7 +77,9 @@ public sealed class SampleFeatureProgress
     public void Append(Tensor batchFeatures)
     {
         FeatureDim = (int)batchFeatures.shape[1];
-        _features.AddRange(batchFeatures.cpu().contiguous().data<float>().ToArray());
+        using (var onCpu = batchFeatures.cpu())
+        using (var contiguous = onCpu.contiguous())
+            _features.AddRange(contiguous.data<float>().ToArray());
         var bytes = new byte[_features.Count * sizeof(float)];
         Buffer.BlockCopy(_features.ToArray(), 0, bytes, 0, bytes.Length);
         var stored = new Stored(_key, Cursor.Done, Cursor.RngState is { } s ? Convert.ToBase64String(s) : null, FeatureDim, Convert.ToBase64String(bytes));

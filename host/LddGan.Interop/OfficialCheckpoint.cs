@@ -160,7 +160,10 @@ public static class StateDictLoading
         if (!report.IsComplete || (strictUnexpected && unexpected.Count > 0)) return report;
         using (no_grad())
             foreach (var (key, parameter) in own)
+            {
+                using var scope = NewDisposeScope();   // the converted copy, one per parameter
                 parameter.copy_(source[key].to(parameter.dtype, parameter.device));
+            }
         return report with { Loaded = own.Count };
     }
 }

@@ -211,6 +211,8 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
         }
     }
 
+    public bool HasGenerator(string name) => Has($"rng/{name}.bin");
+
     public void LoadGenerator(string name, Generator generator)
     {
         using var stream = ReadEntry($"rng/{name}.bin");

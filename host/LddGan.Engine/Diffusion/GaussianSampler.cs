@@ -69,12 +69,13 @@ public sealed class GaussianSampler
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "the number of samples must be at least 1.");
         using var scope = NewDisposeScope();
         using var xT = GeneratorNoise.Normal(latentShape.WithBatch(count), ScalarType.Float32, device, rng);
-        return Run(Network(network, classLabels), xT, rng).MoveToOuterDisposeScope();
+        // The labels go to the device once, not at every step.
+        return Run(Network(network, classLabels?.to(device)), xT, rng).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// The network as the sampler calls it, out(x_{t+1}, t): z fixed at 0 (a Gaussian model has no latent noise), the
-    /// class labels when given, and guidance when the scale is not 1.
+    /// class labels when given (on the device x will be on), and guidance when the scale is not 1.
     /// </summary>
     public Func<Tensor, Tensor, Tensor> Network(Denoiser network, Tensor? classLabels)
     {
@@ -83,13 +84,14 @@ public sealed class GaussianSampler
         if (network.NumClasses < 1)
             throw new InvalidOperationException("class labels were given, but the model is not class-conditional (train it with [generator] num_classes).");
         double scale = _settings.GuidanceScale;
+        if (scale == 1.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), classLabels);
         var none = full_like(classLabels, network.NumClasses);
-        if (scale == 1.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), classLabels.to(x.device));
-        if (scale == 0.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), none.to(x.device));   // out(∅) alone
+        if (scale == 0.0) return (x, t) => network.forward(x, t, ZeroNoise(network, x), none);   // out(∅) alone
+        var labelsThenNone = cat([classLabels, none]);
         return (x, t) =>
         {
             using var scope = NewDisposeScope();
-            var both = network.forward(cat([x, x]), cat([t, t]), ZeroNoise(network, cat([x, x])), cat([classLabels, none]).to(x.device));
+            var both = network.forward(cat([x, x]), cat([t, t]), ZeroNoise(network, cat([x, x])), labelsThenNone);
             var parts = both.chunk(2);
             return (parts[1] + (parts[0] - parts[1]) * scale).MoveToOuterDisposeScope();
         };

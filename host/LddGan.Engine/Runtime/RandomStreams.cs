@@ -1,3 +1,4 @@
+using LddGan.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,7 +9,9 @@ namespace LddGan.Engine.Runtime;
 /// resumed bit-identically: <see cref="Noise"/> (timesteps, diffusion noise, z), <see cref="DataOrder"/> and
 /// <see cref="Augmentation"/>. All three are CPU generators whatever the training device: draws are made on the CPU
 /// and copied (TorchSharp 0.107 cannot make CUDA generators, see <c>GeneratorNoise</c>), so a seed gives the same
-/// random numbers on the CPU and on a GPU.
+/// random numbers on the CPU and on a GPU. <see cref="Global"/>, libtorch's default CPU generator, is checkpointed with
+/// them: it draws what takes no generator argument, dropout masks above all, so a resumed run with dropout continues
+/// its masks instead of starting them over (on a GPU dropout draws from CUDA's generator, which is not saved).
 /// </summary>
 public sealed class RandomStreams : IDisposable
 {
@@ -21,17 +24,40 @@ public sealed class RandomStreams : IDisposable
         Noise = new Generator((ulong)seed + 1);
         DataOrder = new Generator((ulong)seed + 2);
         Augmentation = new Generator((ulong)seed + 3);
+        Global = Generator.Default;   // a handle on libtorch's default CPU generator; disposing it leaves the generator
     }
+
+    /// <summary>The checkpoint entry of <see cref="Global"/>, which checkpoints written before it was saved lack.</summary>
+    public const string GlobalStreamName = "global";
 
     public Generator Noise { get; }
     public Generator DataOrder { get; }
     public Generator Augmentation { get; }
+
+    /// <summary>libtorch's default CPU generator (seeded with the recipe seed): dropout masks and weight initialisation.</summary>
+    public Generator Global { get; }
 
     public IEnumerable<(string Name, Generator Generator)> All()
     {
         yield return ("noise", Noise);
         yield return ("data_order", DataOrder);
         yield return ("augmentation", Augmentation);
+        yield return (GlobalStreamName, Global);
+    }
+
+    /// <summary>
+    /// Restores every stream from a checkpoint. Returns false when the checkpoint predates the saved global stream: it
+    /// then stays as seeded, and a network with dropout draws other masks than an uninterrupted run would.
+    /// </summary>
+    public bool RestoreFrom(CheckpointReader reader)
+    {
+        bool global = true;
+        foreach (var (name, generator) in All())
+        {
+            if (name == GlobalStreamName && !reader.HasGenerator(name)) { global = false; continue; }
+            reader.LoadGenerator(name, generator);
+        }
+        return global;
     }
 
     public void Dispose()
@@ -39,5 +65,6 @@ public sealed class RandomStreams : IDisposable
         Noise.Dispose();
         DataOrder.Dispose();
         Augmentation.Dispose();
+        Global.Dispose();
     }
 }

@@ -93,7 +93,9 @@ public sealed class AutoencoderTrainingSession : IDisposable
         reader.LoadModule("image_discriminator", _components.Discriminator);
         reader.LoadOptimizer("autoencoder", _trainer.OptimizerAutoencoder);
         reader.LoadOptimizer("image_discriminator", _trainer.OptimizerDiscriminator);
-        foreach (var (name, generator) in _run.Rng.All()) reader.LoadGenerator(name, generator);
+        if (!_run.Rng.RestoreFrom(reader))
+            _observer.Note($"{path} predates the saved global random stream: dropout masks (where a network has dropout) start over, " +
+                          "so the run continues, but not bit for bit as an uninterrupted one would.");
         _trainer.RestorePosition(meta.Position);
         _latentMaxAbs = meta.LatentMaxAbs;
         _clock.ResumeFrom(meta.TrainingSeconds);
@@ -110,16 +112,19 @@ public sealed class AutoencoderTrainingSession : IDisposable
                                              new RunStart(ResolvedToml(), _recipe.Seed, _plugins, _run.Resumed), _observer,
                                              [.. (_components.Dataset as Data.IDatasetNotes)?.Notes ?? [], _trainer.CpuGradientNote]);
         _clock.Start();
-        loop.Run(() => _trainer.Run(l =>
+        loop.Run(() => _trainer.Run(pending =>
         {
             long step = _trainer.GlobalStep;
             var duties = loop.DutiesAt(step);
             loop.DataWait.Add(_trainer.LastDataWait);
+            // The host waits for the device only here: a diverged run is caught before it is logged or saved.
+            if (duties.Any) pending.ReadFinite();
             var (imagesPerSecond, eta) = loop.Throughput(step);
             // The console shows D = hinge loss and G = the autoencoder's total loss.
-            var shown = new StepLosses(l.DiscriminatorReal, l.DiscriminatorFake, double.NaN, l.GeneratorAdversarial, l.L1, l.Total);
-            _observer.Stepped(new StepReport(step, _trainer.Epoch, shown, train.Lr, train.Lr, imagesPerSecond, loop.Elapsed, eta));
+            _observer.Stepped(new StepReport(step, _trainer.Epoch, pending.Shown(), train.Lr, train.Lr, imagesPerSecond, loop.Elapsed, eta));
             if (duties.Log)
+            {
+                var l = pending.Read();
                 loop.Log(step, new Dictionary<string, object?>
                 {
                     ["step"] = step, ["epoch"] = _trainer.Epoch, ["l1"] = l.L1, ["perceptual"] = l.Perceptual, ["codebook"] = l.Codebook,
@@ -127,6 +132,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
                     ["d_real"] = Finite(l.DiscriminatorReal), ["d_fake"] = Finite(l.DiscriminatorFake),
                     ["data_ms"] = loop.DataWait.TakeMeanMilliseconds(), ["elapsed_s"] = loop.Elapsed.TotalSeconds,
                 });
+            }
             if (duties.Preview) loop.Preview(WritePreview($"step_{step:D7}.png"), step);
             if (duties.Checkpoint) SaveCheckpoint();
         }, cancellation), SaveCheckpoint, CheckpointPath,
@@ -207,7 +213,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
                 var mse = ((x - xHat) / 2).square().flatten(1).mean([1]).clamp_min(1e-10);
                 psnrSum += (10 * (1.0 / mse).log10()).sum().to_type(ScalarType.Float64).item<double>();
                 images += x.shape[0];
-                if (ae.CodeIndices(x) is { } indices) foreach (var c in indices.unique().Item1.data<long>()) codes.Add(c);
+                if (ae.CodeIndices(x) is { } indices) foreach (var c in indices.unique().Item1.cpu().data<long>()) codes.Add(c);
             }
         }
         finally

@@ -9,7 +9,64 @@ namespace LddGan.Engine.Training;
 /// <summary>The terms of one autoencoder step, for the log.</summary>
 public readonly record struct AutoencoderStepLosses(
     double L1, double Perceptual, double Codebook, double GeneratorAdversarial, double AdaptiveWeight, double Total,
-    double DiscriminatorReal, double DiscriminatorFake);
+    double DiscriminatorReal, double DiscriminatorFake)
+{
+    /// <summary>As the progress shows a step: D = the hinge loss's two halves, G = the autoencoder's total loss.</summary>
+    public StepLosses Shown => new(DiscriminatorReal, DiscriminatorFake, double.NaN, GeneratorAdversarial, L1, Total);
+}
+
+/// <summary>
+/// The terms of one autoencoder step as they sit on the training device, read by the host only when the run logs,
+/// previews or checkpoints (as <see cref="PendingStepLosses"/> for the diffusion trainers); reading caches them.
+/// </summary>
+public sealed class PendingAutoencoderLosses : IDisposable
+{
+    private Tensor? _values;   // [8] float64 in AutoencoderStepLosses order; NaN where a term is absent
+    private AutoencoderStepLosses? _read;
+
+    internal PendingAutoencoderLosses(long step, bool adversarial, Tensor values) { Step = step; Adversarial = adversarial; _values = values; }
+
+    /// <summary>The 0-based index of the step.</summary>
+    public long Step { get; }
+
+    /// <summary>Whether the discriminator trained on this step (from disc_start on).</summary>
+    public bool Adversarial { get; }
+
+    public bool IsRead => _read is not null;
+
+    /// <summary>The values (one host synchronisation on first read).</summary>
+    public AutoencoderStepLosses Read()
+    {
+        if (_read is { } known) return known;
+        if (_values is null) throw new InvalidOperationException($"the losses of step {Step} were released before they were read");
+        using var host = _values.cpu();
+        var v = host.data<double>().ToArray();
+        _read = new AutoencoderStepLosses(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+        _values.Dispose();
+        _values = null;
+        return _read.Value;
+    }
+
+    /// <summary>Reads the values and stops with <see cref="TrainingDivergedException"/> when a loss is NaN or infinite.</summary>
+    public AutoencoderStepLosses ReadFinite()
+    {
+        var l = Read();
+        if (!double.IsFinite(l.Total)) throw new TrainingDivergedException(Step, "autoencoder loss", l.Total);
+        if (Adversarial && !double.IsFinite(l.DiscriminatorReal + l.DiscriminatorFake))
+            throw new TrainingDivergedException(Step, "discriminator loss", l.DiscriminatorReal + l.DiscriminatorFake);
+        return l;
+    }
+
+    /// <summary>The step as the progress shows it, read when it is shown.</summary>
+    public PendingStepLosses Shown() =>
+        IsRead ? PendingStepLosses.Known(Step, Read().Shown) : PendingStepLosses.Deferred(Step, () => Read().Shown);
+
+    public void Dispose()
+    {
+        _values?.Dispose();
+        _values = null;
+    }
+}
 
 /// <summary>What an autoencoder training run is made of; the trainer owns none of it.</summary>
 public sealed record AutoencoderComponents(IDataset Dataset, Autoencoder Autoencoder, ImageDiscriminator Discriminator, PerceptualLoss Perceptual);
@@ -73,7 +130,7 @@ public sealed class AutoencoderTrainer : IDisposable
     /// Runs epochs until the budget is spent; <paramref name="afterStep"/> sees every step. With <c>[train] prefetch</c>
     /// the next batch is assembled on a background thread during the step (<see cref="BatchPrefetcher"/>).
     /// </summary>
-    public void Run(Action<AutoencoderStepLosses> afterStep, CancellationToken cancellation = default)
+    public void Run(Action<PendingAutoencoderLosses> afterStep, CancellationToken cancellation = default)
     {
         if (BatchesPerEpoch == 0)
             throw new InvalidOperationException(
@@ -85,19 +142,22 @@ public sealed class AutoencoderTrainer : IDisposable
         while (batches.Next() is { } batch)
         {
             LastDataWait = batches.LastWait;
-            AutoencoderStepLosses losses;
+            PendingAutoencoderLosses losses;
             using (NewDisposeScope())
             using (batch)
-                losses = TrainStep(batch.Data.to(_device));
-            afterStep(losses);
+                losses = TrainStep(batch.Data.to(_device, non_blocking: true));
+            using (losses) afterStep(losses);
         }
     }
 
     /// <summary>How long the last step of <see cref="Run"/> waited for its batch (data time).</summary>
     public TimeSpan LastDataWait { get; private set; }
 
-    /// <summary>One autoencoder update and (from disc_start on) one discriminator update on a batch of images in [-1, 1].</summary>
-    public AutoencoderStepLosses TrainStep(Tensor x)
+    /// <summary>
+    /// One autoencoder update and (from disc_start on) one discriminator update on a batch of images in [-1, 1]. The
+    /// host does not wait for the device: the losses stay there until read.
+    /// </summary>
+    public PendingAutoencoderLosses TrainStep(Tensor x)
     {
         using var scope = NewDisposeScope();
         bool adversarial = GlobalStep >= _options.DiscStart && _options.DiscWeight > 0;
@@ -111,22 +171,24 @@ public sealed class AutoencoderTrainer : IDisposable
         var perceptual = _options.PerceptualWeight > 0 ? _c.Perceptual.call(x, reconstruction) : zeros([x.shape[0]], device: x.device);
         var nll = (l1 + _options.PerceptualWeight * perceptual.view(-1, 1, 1, 1)).mean();
         var loss = nll + _options.CodebookWeight * output.AuxiliaryLoss;
-        double gLoss = double.NaN, adaptive = 0;
+        var absent = full([], double.NaN, ScalarType.Float64, x.device);
+        Tensor gLoss = absent, adaptive = zeros([], ScalarType.Float64, x.device);
         if (adversarial)
         {
             var g = -_c.Discriminator.call(reconstruction).mean();
             var lastLayer = _c.Autoencoder.LastLayerWeight;
             var nllGrad = torch.autograd.grad([nll], [lastLayer], retain_graph: true)[0];
             var gGrad = torch.autograd.grad([g], [lastLayer], retain_graph: true)[0];
-            adaptive = Math.Clamp(nllGrad.norm().item<float>() / (gGrad.norm().item<float>() + 1e-4), 0.0, 1e4) * _options.DiscWeight;
-            loss = loss + adaptive * g;
-            gLoss = g.item<float>();
+            // In float64 from the float32 norms, as host arithmetic on them would be, but without reading them back.
+            adaptive = (nllGrad.norm().to(ScalarType.Float64) / (gGrad.norm().to(ScalarType.Float64) + 1e-4)).clamp(0.0, 1e4) * _options.DiscWeight;
+            loss = loss + adaptive.to(ScalarType.Float32) * g;
+            gLoss = g;
         }
         loss.backward();
         _optimizerAe.step();
 
         // --- Discriminator (hinge) ---
-        double dReal = double.NaN, dFake = double.NaN;
+        Tensor dReal = absent, dFake = absent;
         if (adversarial)
         {
             TrainingBudget.SetRequiresGrad(_c.Discriminator, true);
@@ -135,16 +197,14 @@ public sealed class AutoencoderTrainer : IDisposable
             var fake = relu(1.0 + _c.Discriminator.call(reconstruction.detach())).mean() * 0.5;
             (real + fake).backward();
             _optimizerD.step();
-            dReal = real.item<float>();
-            dFake = fake.item<float>();
+            dReal = real;
+            dFake = fake;
         }
 
-        var losses = new AutoencoderStepLosses(l1.mean().item<float>(), perceptual.mean().item<float>(), output.AuxiliaryLoss.item<float>(),
-                                               gLoss, adaptive, loss.item<float>(), dReal, dFake);
-        GlobalStep++;
-        if (!double.IsFinite(losses.Total)) throw new TrainingDivergedException(GlobalStep, "autoencoder loss", losses.Total);
-        if (adversarial && !double.IsFinite(dReal + dFake)) throw new TrainingDivergedException(GlobalStep, "discriminator loss", dReal + dFake);
-        return losses;
+        // One small tensor for all eight numbers, in AutoencoderStepLosses order.
+        var values = cat(new[] { l1.mean(), perceptual.mean(), output.AuxiliaryLoss, gLoss, adaptive, loss, dReal, dFake }
+            .Select(v => v.detach().to(ScalarType.Float64).reshape(1)).ToArray());
+        return new PendingAutoencoderLosses(GlobalStep++, adversarial, values.DetachFromDisposeScope());
     }
 
     public TorchSharp.Modules.OptimizerHelper OptimizerAutoencoder => _optimizerAe;

@@ -132,7 +132,7 @@ public sealed class GaussianDiffusionTrainer : IDiffusionTrainer
         var target = _c.Process.Prediction == PredictionType.V ? sa * noise - so * x0 : noise;
         var loss = mse_loss(output, target);
         loss.backward();
-        if (_options.GradClip > 0) nn.utils.clip_grad_norm_(_c.Network.parameters(), _options.GradClip);
+        if (_options.GradClip > 0) GradientClipping.ClipGradNorm(_c.Network.parameters(), _options.GradClip);
         _optimizer.step();
         _ema?.Update();
 

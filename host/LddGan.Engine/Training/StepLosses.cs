@@ -22,8 +22,15 @@ public sealed class PendingStepLosses : IDisposable
 
     private PendingStepLosses(long step, StepLosses known) { Step = step; _read = known; }
 
-    /// <summary>Losses already on the host (an autoencoder step, a test).</summary>
+    private PendingStepLosses(long step, Func<StepLosses> reader) { Step = step; _reader = reader; }
+
+    private Func<StepLosses>? _reader;
+
+    /// <summary>Losses already on the host (a test).</summary>
     public static PendingStepLosses Known(long step, StepLosses losses) => new(step, losses);
+
+    /// <summary>Losses another object holds on the device (an autoencoder step): <paramref name="read"/> runs on the first <see cref="Read"/>.</summary>
+    public static PendingStepLosses Deferred(long step, Func<StepLosses> read) => new(step, read);
 
     public long Step { get; }
 
@@ -37,6 +44,12 @@ public sealed class PendingStepLosses : IDisposable
     public StepLosses Read()
     {
         if (_read is { } known) return known;
+        if (_reader is { } reader)
+        {
+            _read = reader();
+            _reader = null;
+            return _read.Value;
+        }
         if (_values is null)
             throw new InvalidOperationException($"the losses of step {Step} were released before they were read");
         using var host = _values.cpu();
