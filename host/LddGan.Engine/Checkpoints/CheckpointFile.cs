@@ -213,6 +213,21 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
 
     public bool HasGenerator(string name) => Has($"rng/{name}.bin");
 
+    /// <summary>
+    /// Restores every stream of a run. Returns false when the checkpoint predates the saved global stream: it then
+    /// stays as seeded, and a network with dropout draws other masks than an uninterrupted run would.
+    /// </summary>
+    public bool LoadRandomStreams(RandomStreams streams)
+    {
+        bool global = true;
+        foreach (var (name, generator) in streams.All())
+        {
+            if (name == RandomStreams.GlobalStreamName && !HasGenerator(name)) { global = false; continue; }
+            LoadGenerator(name, generator);
+        }
+        return global;
+    }
+
     public void LoadGenerator(string name, Generator generator)
     {
         using var stream = ReadEntry($"rng/{name}.bin");

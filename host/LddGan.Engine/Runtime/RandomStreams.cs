@@ -1,4 +1,3 @@
-using LddGan.Engine.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,21 +42,6 @@ public sealed class RandomStreams : IDisposable
         yield return ("data_order", DataOrder);
         yield return ("augmentation", Augmentation);
         yield return (GlobalStreamName, Global);
-    }
-
-    /// <summary>
-    /// Restores every stream from a checkpoint. Returns false when the checkpoint predates the saved global stream: it
-    /// then stays as seeded, and a network with dropout draws other masks than an uninterrupted run would.
-    /// </summary>
-    public bool RestoreFrom(CheckpointReader reader)
-    {
-        bool global = true;
-        foreach (var (name, generator) in All())
-        {
-            if (name == GlobalStreamName && !reader.HasGenerator(name)) { global = false; continue; }
-            reader.LoadGenerator(name, generator);
-        }
-        return global;
     }
 
     public void Dispose()

@@ -236,7 +236,7 @@ public sealed class TrainingSession : IDisposable
             _trainer.Ema.Initialised = meta.EmaInitialised;
         }
         foreach (var (name, optimizer) in _trainer.Optimizers) reader.LoadOptimizer(name, optimizer);
-        if (!_run.Rng.RestoreFrom(reader))
+        if (!reader.LoadRandomStreams(_run.Rng))
             _observer.Note($"{path} predates the saved global random stream: dropout masks (where a network has dropout) start over, " +
                           "so the run continues, but not bit for bit as an uninterrupted one would.");
         _trainer.RestorePosition(meta.Position);
