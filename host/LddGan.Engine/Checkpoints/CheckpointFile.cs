@@ -214,18 +214,23 @@ public sealed class CheckpointReader(string path, ZipArchive zip) : IDisposable
     public bool HasGenerator(string name) => Has($"rng/{name}.bin");
 
     /// <summary>
-    /// Restores every stream of a run. Returns false when the checkpoint predates the saved global stream: it then
-    /// stays as seeded, and a network with dropout draws other masks than an uninterrupted run would.
+    /// Restores every stream of a run. Returns a note for the user when the checkpoint predates the saved global
+    /// stream: it then stays as seeded, and a network with dropout draws other masks than an uninterrupted run would.
     /// </summary>
-    public bool LoadRandomStreams(RandomStreams streams)
+    public string? LoadRandomStreams(RandomStreams streams)
     {
-        bool global = true;
+        string? note = null;
         foreach (var (name, generator) in streams.All())
         {
-            if (name == RandomStreams.GlobalStreamName && !HasGenerator(name)) { global = false; continue; }
+            if (name == RandomStreams.GlobalStreamName && !HasGenerator(name))
+            {
+                note = $"{path} predates the saved global random stream: dropout masks (where a network has dropout) start over, " +
+                       "so the run continues, but not bit for bit as an uninterrupted one would.";
+                continue;
+            }
             LoadGenerator(name, generator);
         }
-        return global;
+        return note;
     }
 
     public void LoadGenerator(string name, Generator generator)

@@ -93,9 +93,7 @@ public sealed class AutoencoderTrainingSession : IDisposable
         reader.LoadModule("image_discriminator", _components.Discriminator);
         reader.LoadOptimizer("autoencoder", _trainer.OptimizerAutoencoder);
         reader.LoadOptimizer("image_discriminator", _trainer.OptimizerDiscriminator);
-        if (!reader.LoadRandomStreams(_run.Rng))
-            _observer.Note($"{path} predates the saved global random stream: dropout masks (where a network has dropout) start over, " +
-                          "so the run continues, but not bit for bit as an uninterrupted one would.");
+        if (reader.LoadRandomStreams(_run.Rng) is { } streamsNote) _observer.Note(streamsNote);
         _trainer.RestorePosition(meta.Position);
         _latentMaxAbs = meta.LatentMaxAbs;
         _clock.ResumeFrom(meta.TrainingSeconds);

@@ -236,9 +236,7 @@ public sealed class TrainingSession : IDisposable
             _trainer.Ema.Initialised = meta.EmaInitialised;
         }
         foreach (var (name, optimizer) in _trainer.Optimizers) reader.LoadOptimizer(name, optimizer);
-        if (!reader.LoadRandomStreams(_run.Rng))
-            _observer.Note($"{path} predates the saved global random stream: dropout masks (where a network has dropout) start over, " +
-                          "so the run continues, but not bit for bit as an uninterrupted one would.");
+        if (reader.LoadRandomStreams(_run.Rng) is { } streamsNote) _observer.Note(streamsNote);
         _trainer.RestorePosition(meta.Position);
         _clock.ResumeFrom(meta.TrainingSeconds);
         _observer.Note($"resumed from {path} at step {meta.GlobalStep} (epoch {meta.Epoch}" +
