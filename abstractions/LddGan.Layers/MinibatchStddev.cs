@@ -27,7 +27,8 @@ public sealed class MinibatchStddev : nn.Module<Tensor, Tensor>
         var (batch, channels, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
         var group = Math.Min(batch, GroupSize);
         if (batch % group != 0)
-            throw new ArgumentException($"minibatch stddev needs a batch size divisible by {group}, got {batch}");
+            throw new ArgumentException($"minibatch stddev needs a batch size divisible by its group size {group}, got {batch}: " +
+                "make [train] batch_size a multiple of it (or the discriminator's stddev_group a divisor of the batch size)");
         if (channels % NumFeatures != 0)
             throw new ArgumentException($"minibatch stddev needs channels ({channels}) divisible by its feature count {NumFeatures}");
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using LddGan.Layers;
 using LddGan.Abstractions;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,8 @@ namespace LddGan.Plugins.Ddgan;
 /// as a learned per-channel bias after the first convolution; the input is cat([x_t, x_{t+1}]) as in the official
 /// discriminators. Measured on Fashion-MNIST (docs/quality-experiments.md), it teaches an NCSN++ generator garments
 /// within 1,000 steps, where ddgan-small and ddgan-large at the width a CPU affords (ngf 16) teach it only blobs or
-/// rough shapes.
+/// rough shapes. Optionally (<c>stddev_group</c> &gt; 0) the last feature map gets the official discriminators'
+/// minibatch standard deviation channel before the linear layer, a signal of how alike the samples of a group are.
 /// </summary>
 public sealed class ConvDiscriminator : Discriminator
 {
@@ -21,6 +23,7 @@ public sealed class ConvDiscriminator : Discriminator
     private readonly Sequential blocks;
     private readonly Linear end_linear;
     private readonly Embedding? class_projection;   // class-conditional only
+    private readonly MinibatchStddev? stddev;       // stddev_group > 0 only
 #pragma warning restore IDE1006
 
     /// <summary>Channels of the concatenated input, 2·C.</summary>
@@ -47,6 +50,11 @@ public sealed class ConvDiscriminator : Discriminator
         }
         blocks = nn.Sequential(layers);
         long side = 1L << options.NumLayers;
+        if (options.StddevGroup > 0)
+        {
+            stddev = new MinibatchStddev(options.StddevGroup, numFeatures: 1);
+            ch += 1;
+        }
         long features = ch * (shape.Height / side) * (shape.Width / side);
         end_linear = nn.Linear(features, 1);
         NumClasses = options.NumClasses;
@@ -85,7 +93,9 @@ public sealed class ConvDiscriminator : Discriminator
     {
         var h = start_conv.call(DiscriminatorHead.Input(x, xCond, InputChannels, "conv-small"));
         h = h + t_bias.call(t).unsqueeze(2).unsqueeze(3);
-        return blocks.call(h).flatten(1);
+        h = blocks.call(h);
+        if (stddev is not null) h = stddev.call(h);
+        return h.flatten(1);
     }
 }
 
@@ -101,11 +111,18 @@ public sealed record ConvDiscriminatorOptions : IValidatableOptions
     /// <summary>Class-conditional (a projection term) with this many classes, matching the generator's num_classes; 0: unconditional.</summary>
     public int NumClasses { get; init; }
 
+    /// <summary>
+    /// Group size of a minibatch standard deviation channel appended to the last feature map (the official
+    /// discriminators' stddev_group = 4, one feature); 0: none. The batch size must be divisible by it.
+    /// </summary>
+    public int StddevGroup { get; init; }
+
     public IEnumerable<string> Validate()
     {
         if (NumClasses < 0) yield return $"num_classes must be 0 (unconditional) or the number of classes, got {NumClasses}";
         if (Ch < 1) yield return $"ch must be a positive integer, got {Ch}";
         if (NumLayers is < 1 or > 6) yield return $"num_layers must lie in [1, 6], got {NumLayers}";
+        if (StddevGroup < 0) yield return $"stddev_group must be 0 (off) or a group size such as 4, got {StddevGroup}";
     }
 
     internal void ThrowIfInvalid(SampleShape shape)

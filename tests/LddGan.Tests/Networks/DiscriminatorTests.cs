@@ -144,6 +144,37 @@ public sealed class DiscriminatorTests
     }
 
     [Test]
+    public void ConvDiscriminatorWithAStddevGroupJudgesEachSampleWithTheOthersOfItsGroup()
+    {
+        torch.manual_seed(26);
+        using var plain = new ConvDiscriminator(new ConvDiscriminatorOptions { Ch = 8, NumLayers = 2 }, new(1, 16, 16), numTimesteps: 4);
+        using var grouped = new ConvDiscriminator(new ConvDiscriminatorOptions { Ch = 8, NumLayers = 2, StddevGroup = 4 }, new(1, 16, 16), numTimesteps: 4);
+        plain.eval();     // BatchNorm from running statistics, so only the stddev channel couples the samples
+        grouped.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = randn(8, 1, 16, 16);
+        var cond = randn(8, 1, 16, 16);
+        var t = tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3 });
+        // Batch 8 in groups of 4: samples 0, 2, 4, 6 form one group (slot b mod 8/4), 1, 3, 5, 7 the other.
+        var sameGroup = x.clone();
+        sameGroup[2] = randn(1, 16, 16);
+        var otherGroup = x.clone();
+        otherGroup[1] = randn(1, 16, 16);
+        float Change(ConvDiscriminator d, Tensor changed) => (d.call(changed, t, cond)[0] - d.call(x, t, cond)[0]).abs().item<float>();
+
+        Assert.That(Change(grouped, sameGroup), Is.GreaterThan(1e-6f), "sample 0's logit must see sample 2 (same group)");
+        Assert.That(Change(grouped, otherGroup), Is.EqualTo(0f), "sample 0's logit must not see sample 1 (other group)");
+        Assert.That(Change(plain, sameGroup), Is.EqualTo(0f), "without the stddev channel each sample is judged alone");
+        Assert.That(grouped.named_parameters().Single(p => p.name == "end_linear.weight").parameter.shape[1],
+            Is.EqualTo((16 + 1) * 4 * 4), "the stddev map is one more channel of the last 4x4 feature map");
+
+        var error = Assert.Throws<ArgumentException>(() => grouped.call(randn(6, 1, 16, 16), t[..6], randn(6, 1, 16, 16)))!;
+        Assert.That(error.Message, Does.Contain("divisible").And.Contain("batch_size").And.Contain("stddev_group"));
+        Assert.That(string.Join("; ", new ConvDiscriminatorOptions { StddevGroup = -1 }.Validate()), Does.Contain("stddev_group"));
+    }
+
+    [Test]
     public void ConvDiscriminatorRejectsShapesItCannotHalveAndBadOptions()
     {
         var error = Assert.Throws<ArgumentException>(() => new ConvDiscriminator(new ConvDiscriminatorOptions { NumLayers = 3 }, new(1, 28, 28), 4))!;
