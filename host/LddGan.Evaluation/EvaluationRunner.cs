@@ -121,7 +121,7 @@ public sealed class EvaluationRunner(ComponentCatalog catalog)
             // PSNR on pixels in [0, 1], as the autoencoder's training report: 10·log10(1 / MSE) per image.
             var mse = ((reconstruction - images) / 2).pow(2).mean([1, 2, 3]).clamp_min(1e-10);
             psnrSum += (mse.log10() * -10).sum().item<float>();
-            parts.Add(extractor.Extract(reconstruction.cpu()).MoveToOuterDisposeScope());
+            parts.Add(extractor.Extract(reconstruction).MoveToOuterDisposeScope());   // the extractor takes any device
             progress?.Report(new("reconstructions", start + n, count));
         }
         using var fake = Concatenate(parts);
