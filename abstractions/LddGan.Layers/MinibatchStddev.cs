@@ -28,7 +28,7 @@ public sealed class MinibatchStddev : nn.Module<Tensor, Tensor>
         var group = Math.Min(batch, GroupSize);
         if (batch % group != 0)
             throw new ArgumentException($"minibatch stddev needs a batch size divisible by its group size {group}, got {batch}: " +
-                "make [train] batch_size a multiple of it (or the discriminator's stddev_group a divisor of the batch size)");
+                $"make the training batch size ([train] batch_size) a multiple of {group}");
         if (channels % NumFeatures != 0)
             throw new ArgumentException($"minibatch stddev needs channels ({channels}) divisible by its feature count {NumFeatures}");
         using var scope = NewDisposeScope();
