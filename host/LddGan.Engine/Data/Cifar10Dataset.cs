@@ -18,8 +18,7 @@ public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
     public static readonly IReadOnlyList<string> Classes =
         ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
-    private readonly byte[] _pixels;
-    private readonly byte[] _labels;
+    private readonly InMemoryImages _images;
     private readonly IReadOnlyList<string> _files;
     private string? _contentHash;
 
@@ -42,17 +41,18 @@ public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
         }
         long total = records.Sum(r => (long)(r.Length / RecordBytes));
         Count = options.Limit > 0 ? Math.Min(options.Limit, total) : total;
-        _pixels = new byte[checked(Count * ImageBytes)];
-        _labels = new byte[Count];
+        var pixels = new byte[checked(Count * ImageBytes)];
+        var labels = new byte[Count];
         long index = 0;
         foreach (var bytes in records)
             for (int at = 0; at < bytes.Length && index < Count; at += RecordBytes, index++)
             {
                 byte label = bytes[at];
                 if (label > 9) throw new DatasetException($"{files[records.IndexOf(bytes)]}: record {at / RecordBytes} has label {label}; CIFAR-10 labels are 0 to 9.");
-                _labels[index] = label;
-                bytes.AsSpan(at + 1, ImageBytes).CopyTo(_pixels.AsSpan(checked((int)(index * ImageBytes))));
+                labels[index] = label;
+                bytes.AsSpan(at + 1, ImageBytes).CopyTo(pixels.AsSpan(checked((int)(index * ImageBytes))));
             }
+        _images = new InMemoryImages(pixels, labels, ImageBytes, $"cifar10 ({options.Split})");
         Shape = new SampleShape(3, Side, Side);
     }
 
@@ -62,7 +62,7 @@ public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
     public SampleShape Shape { get; }
 
     /// <summary>The class labels 0..9 of the <see cref="Count"/> samples.</summary>
-    public ReadOnlyMemory<byte> Labels => _labels;
+    public ReadOnlyMemory<byte> Labels => _images.Labels;
 
     IReadOnlyList<string> ILabeledDataset.ClassNames => Classes;
 
@@ -70,19 +70,11 @@ public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
     public string ContentHash => _contentHash ??= ContentHashing.Of([.. _files.Select(ContentHashing.File), $"count={Count}"]);
 
     /// <summary>The labels at <paramref name="indices"/> as an int64 tensor of shape (B).</summary>
-    public Tensor GetLabels(ReadOnlySpan<long> indices)
-    {
-        var values = new long[indices.Length];
-        for (int i = 0; i < indices.Length; i++) values[i] = _labels[CheckIndex(indices[i])];
-        return tensor(values, ScalarType.Int64);
-    }
+    public Tensor GetLabels(ReadOnlySpan<long> indices) => _images.GetLabels(indices);
 
     public Tensor GetBatch(ReadOnlySpan<long> indices, Generator? augmentation = null)
     {
-        if (indices.Length == 0) throw new ArgumentException("at least one index is needed.", nameof(indices));
-        var gathered = new byte[indices.Length * ImageBytes];
-        for (int i = 0; i < indices.Length; i++)
-            _pixels.AsSpan(checked((int)(CheckIndex(indices[i]) * ImageBytes)), ImageBytes).CopyTo(gathered.AsSpan(i * ImageBytes));
+        var gathered = _images.Gather(indices);
         using var scope = NewDisposeScope();
         long b = indices.Length;
         var x = tensor(gathered, [b, 3, Side, Side]).to(ScalarType.Float32) / 127.5 - 1.0;
@@ -91,10 +83,6 @@ public sealed class Cifar10Dataset : ILabeledDataset, IContentHashedDataset
     }
 
     public void Dispose() { }
-
-    private long CheckIndex(long index) =>
-        index >= 0 && index < Count ? index
-            : throw new ArgumentOutOfRangeException(nameof(index), index, $"cifar10 ({Options.Split}) has {Count} samples.");
 
     /// <summary>The split's batch files, in the official order; a clear error naming the first one missing.</summary>
     public static IReadOnlyList<string> BatchFiles(string folder, string split)

@@ -17,8 +17,7 @@ public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
     public static readonly IReadOnlyList<string> Classes =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
-    private readonly byte[] _pixels;
-    private readonly byte[] _labels;
+    private readonly InMemoryImages _images;
     private readonly int _rows;
     private readonly int _columns;
     private readonly string _imagesPath;
@@ -43,8 +42,10 @@ public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
         _columns = images.Dimensions[2];
         Count = options.Limit > 0 ? Math.Min(options.Limit, n) : n;
         int imageBytes = _rows * _columns;
-        _pixels = Count == n ? images.Data : images.Data.AsSpan(0, checked((int)(Count * imageBytes))).ToArray();
-        _labels = Count == n ? labels.Data : labels.Data.AsSpan(0, (int)Count).ToArray();
+        _images = new InMemoryImages(
+            Count == n ? images.Data : images.Data.AsSpan(0, checked((int)(Count * imageBytes))).ToArray(),
+            Count == n ? labels.Data : labels.Data.AsSpan(0, (int)Count).ToArray(),
+            imageBytes, $"fashion-mnist ({options.Split})");
         Shape = new SampleShape(1, options.ImageSize, options.ImageSize);
     }
 
@@ -57,7 +58,7 @@ public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
     public (int Height, int Width) NativeSize => (_rows, _columns);
 
     /// <summary>The class labels 0..9 of the <see cref="Count"/> samples.</summary>
-    public ReadOnlyMemory<byte> Labels => _labels;
+    public ReadOnlyMemory<byte> Labels => _images.Labels;
 
     IReadOnlyList<string> ILabeledDataset.ClassNames => Classes;
 
@@ -72,21 +73,11 @@ public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
     public static string ImagesFile(string folder, string split) => LocateFiles(folder, split).Images;
 
     /// <summary>The labels at <paramref name="indices"/> as an int64 tensor of shape (B).</summary>
-    public Tensor GetLabels(ReadOnlySpan<long> indices)
-    {
-        var values = new long[indices.Length];
-        for (int i = 0; i < indices.Length; i++) values[i] = _labels[CheckIndex(indices[i])];
-        return tensor(values, ScalarType.Int64);
-    }
+    public Tensor GetLabels(ReadOnlySpan<long> indices) => _images.GetLabels(indices);
 
     public Tensor GetBatch(ReadOnlySpan<long> indices, Generator? augmentation = null)
     {
-        if (indices.Length == 0) throw new ArgumentException("at least one index is needed.", nameof(indices));
-        int imageBytes = _rows * _columns;
-        var gathered = new byte[indices.Length * imageBytes];
-        for (int i = 0; i < indices.Length; i++)
-            _pixels.AsSpan(checked((int)(CheckIndex(indices[i]) * imageBytes)), imageBytes).CopyTo(gathered.AsSpan(i * imageBytes));
-
+        var gathered = _images.Gather(indices);
         using var scope = NewDisposeScope();
         long b = indices.Length;
         var x = tensor(gathered, [b, 1, _rows, _columns]).to(ScalarType.Float32) / 127.5 - 1.0;
@@ -101,10 +92,6 @@ public sealed class FashionMnistDataset : ILabeledDataset, IContentHashedDataset
     }
 
     public void Dispose() { }
-
-    private long CheckIndex(long index) =>
-        index >= 0 && index < Count ? index
-            : throw new ArgumentOutOfRangeException(nameof(index), index, $"fashion-mnist ({Options.Split}) has {Count} samples.");
 
     private static string[] FileNames(string split)
     {
