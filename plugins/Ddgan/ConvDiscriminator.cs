@@ -14,6 +14,9 @@ namespace LddGan.Plugins.Ddgan;
 /// within 1,000 steps, where ddgan-small and ddgan-large at the width a CPU affords (ngf 16) teach it only blobs or
 /// rough shapes. Optionally (<c>stddev_group</c> &gt; 0) the last feature map gets the official discriminators'
 /// minibatch standard deviation channel before the linear layer, a signal of how alike the samples of a group are.
+/// With <c>norm = "none"</c> the convolutions have biases and no BatchNorm, so each sample is judged alone: the trainer
+/// judges real and generated batches in separate calls, and BatchNorm's per-batch statistics rescale away whatever
+/// sets a whole batch apart in a channel (its mean or spread, such as less fine detail throughout).
 /// </summary>
 public sealed class ConvDiscriminator : Discriminator
 {
@@ -41,10 +44,11 @@ public sealed class ConvDiscriminator : Discriminator
         start_conv = nn.Conv2d(InputChannels, ch, 4, stride: 2, padding: 1);
         t_bias = nn.Embedding(numTimesteps, ch);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("act0", nn.LeakyReLU(0.2)) };
+        bool batchNorm = options.Norm == ConvDiscriminatorOptions.BatchNorm;
         for (int i = 1; i < options.NumLayers; i++)
         {
-            layers.Add(($"conv{i}", nn.Conv2d(ch, ch * 2, 4, stride: 2, padding: 1, bias: false)));
-            layers.Add(($"norm{i}", nn.BatchNorm2d(ch * 2)));
+            layers.Add(($"conv{i}", nn.Conv2d(ch, ch * 2, 4, stride: 2, padding: 1, bias: !batchNorm)));
+            if (batchNorm) layers.Add(($"norm{i}", nn.BatchNorm2d(ch * 2)));
             layers.Add(($"act{i}", nn.LeakyReLU(0.2)));
             ch *= 2;
         }
@@ -117,12 +121,22 @@ public sealed record ConvDiscriminatorOptions : IValidatableOptions
     /// </summary>
     public int StddevGroup { get; init; }
 
+    internal const string BatchNorm = "batch";
+    internal static readonly string[] Norms = [BatchNorm, "none"];
+
+    /// <summary>
+    /// Normalisation after each convolution but the first: "batch" (DCGAN's BatchNorm, statistics of each call's batch)
+    /// or "none" (biased convolutions; each sample judged alone, as in the official discriminators).
+    /// </summary>
+    public string Norm { get; init; } = BatchNorm;
+
     public IEnumerable<string> Validate()
     {
         if (NumClasses < 0) yield return $"num_classes must be 0 (unconditional) or the number of classes, got {NumClasses}";
         if (Ch < 1) yield return $"ch must be a positive integer, got {Ch}";
         if (NumLayers is < 1 or > 6) yield return $"num_layers must lie in [1, 6], got {NumLayers}";
         if (StddevGroup < 0) yield return $"stddev_group must be 0 (off) or a group size such as 4, got {StddevGroup}";
+        if (!Norms.Contains(Norm)) yield return $"norm '{Norm}' is not supported; allowed: {string.Join(", ", Norms)}";
     }
 
     internal void ThrowIfInvalid(SampleShape shape)

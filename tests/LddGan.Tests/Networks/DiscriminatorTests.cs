@@ -175,6 +175,33 @@ public sealed class DiscriminatorTests
     }
 
     [Test]
+    public void ConvDiscriminatorWithoutNormJudgesEachSampleAloneInTraining()
+    {
+        torch.manual_seed(27);
+        using var batchNorm = new ConvDiscriminator(new ConvDiscriminatorOptions { Ch = 8, NumLayers = 3 }, new(1, 16, 16), numTimesteps: 4);
+        using var noNorm = new ConvDiscriminator(new ConvDiscriminatorOptions { Ch = 8, NumLayers = 3, Norm = "none" }, new(1, 16, 16), numTimesteps: 4);
+        batchNorm.train();   // as the trainer calls it: statistics of the batch
+        noNorm.train();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = randn(4, 1, 16, 16);
+        var cond = randn(4, 1, 16, 16);
+        var t = tensor(new long[] { 0, 1, 2, 3 });
+        var othersChanged = x.clone();
+        othersChanged[1..] = othersChanged[1..] * 0.5f;   // the rest of the batch with less contrast
+        float Change(ConvDiscriminator d) => (d.call(othersChanged, t, cond)[0] - d.call(x, t, cond)[0]).abs().item<float>();
+
+        Assert.That(Change(batchNorm), Is.GreaterThan(1e-4f), "BatchNorm judges sample 0 with the statistics of its batch");
+        Assert.That(Change(noNorm), Is.EqualTo(0f), "without normalisation sample 0's logit depends on sample 0 alone");
+        var names = noNorm.named_parameters().Select(p => p.name).ToList();
+        Assert.That(names, Does.Contain("blocks.conv1.bias").And.Contain("blocks.conv2.bias"));
+        Assert.That(names.Any(n => n.Contains("norm")), Is.False);
+        Assert.That(batchNorm.named_parameters().Select(p => p.name), Does.Contain("blocks.norm1.weight").And.Not.Contain("blocks.conv1.bias"),
+            "the default keeps the parameter names of existing checkpoints");
+        Assert.That(string.Join("; ", new ConvDiscriminatorOptions { Norm = "layer" }.Validate()), Does.Contain("norm 'layer'").And.Contain("batch, none"));
+    }
+
+    [Test]
     public void ConvDiscriminatorRejectsShapesItCannotHalveAndBadOptions()
     {
         var error = Assert.Throws<ArgumentException>(() => new ConvDiscriminator(new ConvDiscriminatorOptions { NumLayers = 3 }, new(1, 28, 28), 4))!;
