@@ -16,8 +16,12 @@ int batchSize = Argument("batch", 32);
 torch.set_num_threads(Argument("threads", 1));
 
 Recipe recipe;
+CheckpointMeta meta;
 using (var reader = CheckpointFile.Open(path))
+{
     recipe = new LddGan.Engine.Recipes.RecipeLoader(Catalog).Parse(reader.RecipeToml, path);
+    meta = reader.Meta;
+}
 var model = BuildModel(recipe, out var dataset);
 var d = model.Discriminator ?? throw new InvalidOperationException($"{path}: the recipe has no discriminator.");
 using (var reader = CheckpointFile.Open(path))
@@ -85,8 +89,63 @@ void Measure(string title)
         $"  (losses: real {nn.functional.softplus(-allReal).mean().item<float>():F3}, generated {nn.functional.softplus(allFake).mean().item<float>():F3})");
 }
 
+// What drives G: at each t, the mean per-sample norm of the gradient with respect to G's predicted x_0 of the adversarial
+// loss softplus(-D(x_t', t, x_{t+1})) and of the reconstruction term λ·L1(x_0', x_0) with the schedule's weights at
+// the checkpoint's epoch (both as means over the batch, as the trainer's losses are).
+void GeneratorGradients()
+{
+    var weights = model.LossSchedule!.WeightsAt(new LddGan.Abstractions.TrainingProgress(meta.Epoch, recipe.Train.NumEpochs, meta.GlobalStep));
+    var rng = new Generator(9);
+    var adversarial = new double[T];
+    var reconstruction = new double[T];
+    var counts = new int[T];
+    for (int start = 0; start < n; start += batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var indices = randint(0, dataset.Count, new long[] { batchSize }, generator: rng).data<long>().ToArray();
+        var x0 = model.LatentSpace.Encode(dataset.GetBatch(indices).to(model.Device));
+        var t = randint(0, T, new long[] { batchSize }, generator: rng).to(model.Device);
+        var (_, xNext) = model.Process.SamplePairs(x0, t, rng);
+        var z = randn(new long[] { batchSize, model.Generator.NoiseDim }, generator: rng).to(model.Device);
+        Tensor predicted;
+        Tensor logits;
+        if (model.NumClasses > 0)
+        {
+            var labels = ((LddGan.Abstractions.ILabeledDataset)dataset).GetLabels(indices).to(model.Device);
+            using (no_grad()) predicted = model.Generator.forward(xNext, t, z, labels);
+            predicted.requires_grad_(true);
+            logits = d.forward(model.Process.SamplePosterior(predicted, xNext, t, rng), t, xNext, labels);
+        }
+        else
+        {
+            using (no_grad()) predicted = model.Generator.call(xNext, t, z);
+            predicted.requires_grad_(true);
+            logits = d.call(model.Process.SamplePosterior(predicted, xNext, t, rng), t, xNext);
+        }
+        var adversarialLoss = nn.functional.softplus(-logits.view(-1)).mean() * weights.Adversarial;
+        var reconstructionLoss = nn.functional.l1_loss(predicted, x0) * weights.Reconstruction;
+        var gradAdversarial = autograd.grad([adversarialLoss], [predicted])[0].flatten(1).pow(2).sum(1).sqrt().cpu();
+        var gradReconstruction = autograd.grad([reconstructionLoss], [predicted])[0].flatten(1).pow(2).sum(1).sqrt().cpu();
+        var steps = t.cpu().data<long>().ToArray();
+        for (int i = 0; i < steps.Length; i++)
+        {
+            adversarial[steps[i]] += gradAdversarial[i].item<float>();
+            reconstruction[steps[i]] += gradReconstruction[i].item<float>();
+            counts[steps[i]]++;
+        }
+    }
+    Log($"G's gradient at its predicted x_0 (epoch {meta.Epoch}: adversarial weight {weights.Adversarial:G3}, reconstruction weight {weights.Reconstruction:G3}):");
+    Log("t | adversarial | reconstruction | ratio");
+    for (int step = 0; step < T; step++)
+    {
+        double a = adversarial[step] / Math.Max(1, counts[step]), r = reconstruction[step] / Math.Max(1, counts[step]);
+        Log($"{step} | {a:E2} | {r:E2} | {(r > 0 ? a / r : double.NaN):G3}");
+    }
+}
+
 Log($"{path}: D on {n} real and {n} generated pairs, batches of {batchSize} with t drawn uniformly (as in training)");
 Measure("as trained:");
+if (model.LossSchedule is not null) GeneratorGradients();
 if (trainD > 0)
 {
     // Can D tell the frozen generator's pairs from real ones when G does not move? D alone, its own optimizer as the
