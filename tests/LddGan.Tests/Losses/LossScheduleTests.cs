@@ -38,6 +38,16 @@ public sealed class LossScheduleTests
     }
 
     [Test]
+    public void WeightedLearningsAdversarialWeightIsOneUnlessTheAblationSetsIt()
+    {
+        Assert.That(new WeightedLearningLossOptions().AdversarialWeight, Is.EqualTo(1.0));
+        var ablation = new WeightedLearningLossSchedule(6.0, adversarialWeight: 0.0);
+        Assert.That(At(ablation, 3, 10), Is.EqualTo(new GeneratorLossWeights(0.0, new WeightedLearningLossSchedule(6.0).Lambda(3, 10))));
+        Assert.That(new WeightedLearningLossOptions { AdversarialWeight = -1 }.Validate().Single(), Does.Contain("adversarial_weight"));
+        Assert.That(new WeightedLearningLossOptions { AdversarialWeight = double.NaN }.Validate().Single(), Does.Contain("adversarial_weight"));
+    }
+
+    [Test]
     public void ConstantAndAdversarialSchedulesIgnoreTheEpoch()
     {
         Assert.That(At(new ConstantReconstructionLossSchedule(1.0), 7, 10), Is.EqualTo(new GeneratorLossWeights(1.0, 1.0)));

@@ -13,12 +13,13 @@ namespace LddGan.Tests.Training;
 
 public sealed class TrainerTests
 {
-    private static (DiffusionGanTrainer Trainer, TrainingComponents C, RandomStreams Rng) Build(TrainingOptions options, int seed = 3)
+    private static (DiffusionGanTrainer Trainer, TrainingComponents C, RandomStreams Rng) Build(TrainingOptions options, int seed = 3,
+                                                                                               ILossSchedule? loss = null)
     {
         var rng = new RandomStreams(seed);
         var shape = new SampleShape(1, 8, 8);
         var c = new TrainingComponents(new BlobDataset(64), new PixelSpace(), new DiffusionGanProcess(new DiffusionOptions()),
-            new TinyDenoiser(shape), new TinyDenoiser(shape), new TinyDiscriminator(shape), new AdversarialLossSchedule());
+            new TinyDenoiser(shape), new TinyDenoiser(shape), new TinyDiscriminator(shape), loss ?? new AdversarialLossSchedule());
         return (new DiffusionGanTrainer(c, options, rng, CPU), c, rng);
     }
 
@@ -46,6 +47,29 @@ public sealed class TrainerTests
         double after = DiscriminatorLoss(c.Discriminator, real, fake, t, cond);
         Assert.That(after, Is.LessThan(before - 0.05), $"D loss before {before:F4}, after {after:F4}");
         Assert.That(trainer.GlobalStep, Is.EqualTo(10));
+    }
+
+    [TestCase(0.0, true)]
+    [TestCase(1.0, false)]
+    public void WithoutItsAdversarialWeightTheGeneratorIgnoresTheDiscriminator(double adversarialWeight, bool ignores)
+    {
+        // Two runs alike but for D's weights: with adversarial_weight 0 the generator learns the same (reconstruction only).
+        var options = new TrainingOptions { BatchSize = 8, EmaDecay = 0, R1Gamma = 0, LrG = 1e-2 };
+        var generators = new List<List<Tensor>>();
+        foreach (double shift in new[] { 0.0, 0.3 })
+        {
+            torch.manual_seed(5);
+            var (trainer, c, rng) = Build(options, loss: new WeightedLearningLossSchedule(6.0, adversarialWeight));
+            using (no_grad())
+                foreach (var p in c.Discriminator.parameters()) p.add_(shift);
+            using var x0 = c.Dataset.GetBatch(Enumerable.Range(0, 8).Select(i => (long)i).ToArray());
+            for (int i = 0; i < 3; i++) trainer.TrainStep(x0);
+            generators.Add(c.Generator.parameters().Select(p => p.detach().clone()).ToList());
+            trainer.Dispose();
+            rng.Dispose();
+        }
+        bool same = generators[0].Zip(generators[1]).All(pair => pair.First.eq(pair.Second).all().item<bool>());
+        Assert.That(same, Is.EqualTo(ignores));
     }
 
     [Test]
