@@ -35,31 +35,31 @@ d.train();
 int T = model.NumTimesteps;
 int trainD = Argument("train-d", 0);
 
-// Real and generated pairs of one batch (class-conditional: the images' own labels for G and D alike), and D's logits on both.
-(Tensor Real, Tensor Fake, Tensor Steps) Judge(Generator rng)
+// G and D with the batch's class labels when the model is class-conditional (as the trainer calls them).
+Tensor G(Tensor x, Tensor t, Tensor z, Tensor? labels) => labels is null ? model.Generator.call(x, t, z) : model.Generator.forward(x, t, z, labels);
+Tensor D(Tensor x, Tensor t, Tensor xNext, Tensor? labels) => labels is null ? d.call(x, t, xNext) : d.forward(x, t, xNext, labels);
+
+// One training-like batch: clean latents x_0, steps t drawn uniformly, real pairs (x_t, x_{t+1}), G's noise z, labels.
+(Tensor X0, Tensor T, Tensor Xt, Tensor XNext, Tensor Z, Tensor? Labels) Draw(Generator rng)
 {
-    using var scope = NewDisposeScope();
     var indices = randint(0, dataset.Count, new long[] { batchSize }, generator: rng).data<long>().ToArray();
     var x0 = model.LatentSpace.Encode(dataset.GetBatch(indices).to(model.Device));
     var t = randint(0, T, new long[] { batchSize }, generator: rng).to(model.Device);
     var (xt, xNext) = model.Process.SamplePairs(x0, t, rng);
     var z = randn(new long[] { batchSize, model.Generator.NoiseDim }, generator: rng).to(model.Device);
-    Tensor real, fake;
-    if (model.NumClasses > 0)
-    {
-        var labels = ((LddGan.Abstractions.ILabeledDataset)dataset).GetLabels(indices).to(model.Device);
-        Tensor generated;
-        using (no_grad()) generated = model.Process.SamplePosterior(model.Generator.forward(xNext, t, z, labels), xNext, t, rng);
-        real = d.forward(xt, t, xNext, labels);
-        fake = d.forward(generated, t, xNext, labels);
-    }
-    else
-    {
-        Tensor generated;
-        using (no_grad()) generated = model.Process.SamplePosterior(model.Generator.call(xNext, t, z), xNext, t, rng);
-        real = d.call(xt, t, xNext);
-        fake = d.call(generated, t, xNext);
-    }
+    var labels = model.NumClasses > 0 ? ((LddGan.Abstractions.ILabeledDataset)dataset).GetLabels(indices).to(model.Device) : null;
+    return (x0, t, xt, xNext, z, labels);
+}
+
+// D's logits on the real and the generated pairs of one batch.
+(Tensor Real, Tensor Fake, Tensor Steps) Judge(Generator rng)
+{
+    using var scope = NewDisposeScope();
+    var (_, t, xt, xNext, z, labels) = Draw(rng);
+    Tensor generated;
+    using (no_grad()) generated = model.Process.SamplePosterior(G(xNext, t, z, labels), xNext, t, rng);
+    var real = D(xt, t, xNext, labels);
+    var fake = D(generated, t, xNext, labels);
     return (real.view(-1).MoveToOuterDisposeScope(), fake.view(-1).MoveToOuterDisposeScope(), t.MoveToOuterDisposeScope());
 }
 
@@ -102,26 +102,11 @@ void GeneratorGradients()
     for (int start = 0; start < n; start += batchSize)
     {
         using var scope = NewDisposeScope();
-        var indices = randint(0, dataset.Count, new long[] { batchSize }, generator: rng).data<long>().ToArray();
-        var x0 = model.LatentSpace.Encode(dataset.GetBatch(indices).to(model.Device));
-        var t = randint(0, T, new long[] { batchSize }, generator: rng).to(model.Device);
-        var (_, xNext) = model.Process.SamplePairs(x0, t, rng);
-        var z = randn(new long[] { batchSize, model.Generator.NoiseDim }, generator: rng).to(model.Device);
+        var (x0, t, _, xNext, z, labels) = Draw(rng);
         Tensor predicted;
-        Tensor logits;
-        if (model.NumClasses > 0)
-        {
-            var labels = ((LddGan.Abstractions.ILabeledDataset)dataset).GetLabels(indices).to(model.Device);
-            using (no_grad()) predicted = model.Generator.forward(xNext, t, z, labels);
-            predicted.requires_grad_(true);
-            logits = d.forward(model.Process.SamplePosterior(predicted, xNext, t, rng), t, xNext, labels);
-        }
-        else
-        {
-            using (no_grad()) predicted = model.Generator.call(xNext, t, z);
-            predicted.requires_grad_(true);
-            logits = d.call(model.Process.SamplePosterior(predicted, xNext, t, rng), t, xNext);
-        }
+        using (no_grad()) predicted = G(xNext, t, z, labels);
+        predicted.requires_grad_(true);
+        var logits = D(model.Process.SamplePosterior(predicted, xNext, t, rng), t, xNext, labels);
         var adversarialLoss = nn.functional.softplus(-logits.view(-1)).mean() * weights.Adversarial;
         var reconstructionLoss = nn.functional.l1_loss(predicted, x0) * weights.Reconstruction;
         var gradAdversarial = autograd.grad([adversarialLoss], [predicted])[0].flatten(1).pow(2).sum(1).sqrt().cpu();
