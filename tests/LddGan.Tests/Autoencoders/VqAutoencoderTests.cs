@@ -105,6 +105,27 @@ public sealed class VqAutoencoderTests
     }
 
     [Test]
+    public void QuantiserFindsTheNearestCodeAcrossItsCpuChunks()
+    {
+        // 512 codes: the CPU path compares 512 latent vectors at a time, so 3 × 20 × 20 = 1,200 vectors span two full
+        // chunks and a partial one. Every chosen code must be at the minimum distance (brute force, all pairs at once).
+        torch.manual_seed(5);
+        using var q = new VectorQuantizer(512, 2, beta: 0.25);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var z = randn(3, 2, 20, 20) * 0.002;   // the codebook's scale (U(±1/512)): many codes are nearest somewhere
+        var codes = q.NearestCodes(z);
+        Assert.That(codes.shape, Is.EqualTo(new long[] { 3, 20, 20 }));
+        var codebook = q.state_dict()["embedding.weight"];
+        var flat = z.permute(0, 2, 3, 1).reshape(-1, 2);
+        var allDistances = (flat.unsqueeze(1) - codebook.unsqueeze(0)).square().sum(2);
+        var chosen = allDistances.gather(1, codes.reshape(-1, 1)).squeeze(1);
+        var minimum = allDistances.min(1).values;
+        Assert.That((chosen - minimum).abs().max().item<float>(), Is.LessThan(1e-7f));
+        Assert.That(codes.unique().Item1.shape[0], Is.GreaterThan(100), "the latents reach many codes, so the check is not trivial");
+    }
+
+    [Test]
     public void EncodeDecodeAndReconstructAgree()
     {
         torch.manual_seed(4);
