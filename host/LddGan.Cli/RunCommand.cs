@@ -28,7 +28,7 @@ public static class RunCommand
             {
                 case ".csx":
                     var globals = new RecipeContext(file.FullName, parse.GetValue(scriptArgs) ?? [], host.Catalog, host.Plugins,
-                                                    stop: signals.Token);
+                                                    stop: signals.Token, listenForStop: signals.Listen);
                     var result = new ScriptHost().Run(file.FullName, globals);
                     if (result is not null) Console.WriteLine(result);
                     return ErrorReporting.Ok;
@@ -37,6 +37,7 @@ public static class RunCommand
                     using (var session = new TrainingSession(loaded, host.Catalog, host.Plugins,
                                new TrainingSessionOptions { RunDirectory = parse.GetValue(output), Evaluators = new TrainingFidEvaluatorFactory(host.Catalog) },
                                new SpectreTrainingObserver(null, Math.Max(loaded.Train.LogEvery, 1))))
+                    using (signals.Listen())
                         session.Run(signals.Token);
                     return ErrorReporting.Ok;
                 default:

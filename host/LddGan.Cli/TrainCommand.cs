@@ -45,7 +45,7 @@ public static class TrainCommand
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
                 TrainWithRetries(loaded.Train.LogEvery, retryCount, options.Resume,
                     (resumeRun, observer) => new AutoencoderTrainingSession(loaded, host.Catalog, host.Plugins, options with { Resume = resumeRun }, observer),
-                    session => session.CheckpointPath, session => session.Run(signals.Token));
+                    session => session.CheckpointPath, session => { using (signals.Listen()) session.Run(signals.Token); });
             }
             else
             {
@@ -53,7 +53,7 @@ public static class TrainCommand
                 if (steps is { } s) loaded = loaded with { Train = loaded.Train with { MaxSteps = s } };
                 TrainWithRetries(loaded.Train.LogEvery, retryCount, options.Resume,
                     (resumeRun, observer) => new TrainingSession(loaded, host.Catalog, host.Plugins, options with { Resume = resumeRun }, observer),
-                    session => session.CheckpointPath, session => session.Run(signals.Token));
+                    session => session.CheckpointPath, session => { using (signals.Listen()) session.Run(signals.Token); });
             }
             return ErrorReporting.Ok;
         }, signals));

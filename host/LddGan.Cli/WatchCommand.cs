@@ -33,7 +33,7 @@ public static class WatchCommand
             using var host = new HostContext(parse.GetValue(plugins) ?? [], RecipeDocument.Read(recipePath));
             var watch = new Watcher(host.Manager, recipePath, parse.GetValue(maxSteps), Path.GetFullPath(parse.GetValue(output)!),
                                     parse.GetValue(interval), parse.GetValue(maxRuns));
-            watch.Run(signals.Token);
+            using (signals.Listen()) watch.Run(signals.Token);
             return ErrorReporting.Ok;
         }, signals));
         return command;

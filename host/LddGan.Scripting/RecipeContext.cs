@@ -26,12 +26,19 @@ public class RecipeContext
 {
     private readonly TextWriter _out;
     private readonly CancellationToken _stop;
+    private readonly Func<IDisposable>? _listenForStop;
 
     /// <param name="stop">Cancelled on SIGINT/SIGTERM: a training started by the script then saves a checkpoint and stops.</param>
+    /// <param name="listenForStop">
+    /// Held while the script trains: says that a stop signal should cancel <paramref name="stop"/> rather than end the process
+    /// (between trainings nothing in a script watches the token, so a signal ends it at once).
+    /// </param>
     public RecipeContext(string scriptPath, IReadOnlyList<string> args, ComponentCatalog catalog,
-                         IReadOnlyList<LoadedPlugin> plugins, TextWriter? output = null, CancellationToken stop = default)
+                         IReadOnlyList<LoadedPlugin> plugins, TextWriter? output = null, CancellationToken stop = default,
+                         Func<IDisposable>? listenForStop = null)
     {
         _stop = stop;
+        _listenForStop = listenForStop;
         ScriptPath = Path.GetFullPath(scriptPath);
         Args = args;
         Catalog = catalog.Copy();
@@ -105,7 +112,7 @@ public class RecipeContext
         var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), onStep, onEpoch);
         using var session = new TrainingSession(recipe, Catalog, Plugins,
             new TrainingSessionOptions { RunDirectory = runDirectory, Resume = resume, Evaluators = new TrainingFidEvaluatorFactory(Catalog) }, observer);
-        session.Run(_stop);
+        using (_listenForStop?.Invoke()) session.Run(_stop);
         observer.FinishEpochIfComplete(session.Trainer);
         return new TrainingResult(session.RunDirectory, session.CheckpointPath, session.Trainer.GlobalStep, observer.Last);
     }
@@ -120,7 +127,7 @@ public class RecipeContext
         ArgumentNullException.ThrowIfNull(recipe);
         var observer = new CallbackObserver(_out, printEvery > 0 ? printEvery : Math.Max(1, recipe.Train.LogEvery), null, null);
         using var session = new AutoencoderTrainingSession(recipe, Catalog, Plugins, new TrainingSessionOptions { RunDirectory = runDirectory }, observer);
-        return session.Run(_stop);
+        using (_listenForStop?.Invoke()) return session.Run(_stop);
     }
 
     /// <summary>Opens a checkpoint (or a run directory's latest) for sampling with its EMA generator; dispose it.</summary>

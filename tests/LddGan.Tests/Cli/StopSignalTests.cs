@@ -7,7 +7,8 @@ namespace LddGan.Tests.Cli;
 
 /// <summary>
 /// SIGINT and SIGTERM stop every kind of training the same way: the current step ends, a checkpoint is written, the
-/// way to resume is printed, and lddgan exits 130 or 143. Runs the built CLI as a child process and signals it.
+/// way to resume is printed, and lddgan exits 130 or 143. Work that does not watch for a stop (a benchmark, a script
+/// between trainings) ends at once. Runs the built CLI as a child process and signals it.
 /// </summary>
 [NonParallelizable]
 public sealed class StopSignalTests
@@ -74,7 +75,11 @@ public sealed class StopSignalTests
     }
 
     /// <summary>Starts lddgan with <paramref name="args"/>, signals it after its first training step, returns its exit code and output.</summary>
-    private static (int ExitCode, string Output) RunAndSignal(int signal, params string[] args)
+    private static (int ExitCode, string Output) RunAndSignal(int signal, params string[] args) =>
+        RunAndSignalWhen(line => line.StartsWith("step "), signal, args);
+
+    /// <summary>Starts lddgan with <paramref name="args"/>, signals it once it prints a line that is <paramref name="ready"/>.</summary>
+    private static (int ExitCode, string Output) RunAndSignalWhen(Func<string, bool> ready, int signal, params string[] args)
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("POSIX signals");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -83,7 +88,7 @@ public sealed class StopSignalTests
         using var child = StartWithDefaultSigint(start);
         var output = new System.Text.StringBuilder();
         var stepped = new ManualResetEventSlim();
-        child.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (output) output.AppendLine(e.Data); if (e.Data.StartsWith("step ")) stepped.Set(); };
+        child.OutputDataReceived += (_, e) => { if (e.Data is null) return; lock (output) output.AppendLine(e.Data); if (ready(e.Data)) stepped.Set(); };
         child.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         child.BeginOutputReadLine();
         child.BeginErrorReadLine();
@@ -91,7 +96,7 @@ public sealed class StopSignalTests
         if (started) kill(child.Id, signal);
         if (!child.WaitForExit(TimeSpan.FromSeconds(90))) child.Kill(entireProcessTree: true);
         child.WaitForExit();
-        Assert.That(started, Is.True, $"no training step was reported:\n{output}");
+        Assert.That(started, Is.True, $"lddgan did not get to the point where it is signalled:\n{output}");
         lock (output) return (child.ExitCode, output.ToString());
     }
 
@@ -132,5 +137,23 @@ public sealed class StopSignalTests
         string script = Path.Combine(_folder, "train.csx");
         File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", printEvery: 1);\n");
         AssertStoppedCleanly(RunAndSignal(15, "run", script), 143, run);
+    }
+
+    [Test]
+    public void SigtermEndsABenchmarkAtOnceWithExit143()
+    {
+        // Nothing in a benchmark watches for a stop: the signal's default action ends it mid-run (here, of a million runs).
+        var (exitCode, output) = RunAndSignalWhen(line => line.Contains("run 1/"), 15, "bench", WriteRecipe(), "--repeats", "1000000", "--warmup", "0");
+        Assert.That(exitCode, Is.EqualTo(143), output);
+    }
+
+    [Test]
+    public void SigtermEndsAScriptThatIsNotTrainingAtOnce()
+    {
+        // A script between trainings (here one that never ends) stops at once; while it trains, the training saves first (above).
+        string script = Path.Combine(_folder, "forever.csx");
+        File.WriteAllText(script, "Log(\"ready\");\nwhile (true) System.Threading.Thread.Sleep(50);\n");
+        var (exitCode, output) = RunAndSignalWhen(line => line.Contains("ready"), 15, "run", script);
+        Assert.That(exitCode, Is.EqualTo(143), output);
     }
 }
