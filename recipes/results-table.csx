@@ -43,8 +43,9 @@ long? PeakInOwnProcess(string path)
 }
 var peaks = models.ToDictionary(m => m.Item1, m => PeakInOwnProcess(m.Item2));
 
-// Sampling time, FLOPs, parameters: all three in this one process, before any evaluation.
-var benches = models.ToDictionary(m => m.Item1, m => SamplingBenchmark.Run(m.Item2, Catalog, new BenchmarkOptions { Repeats = repeats }, Log));
+// Sampling time, FLOPs, parameters: all models side by side in this one process (timed in rounds), before any evaluation.
+var timed = SamplingBenchmark.RunSideBySide(models.Select(m => m.Item2).ToList(), Catalog, new BenchmarkOptions { Repeats = repeats }, Log);
+var benches = models.Select((m, i) => (m.Item1, timed[i])).ToDictionary(p => p.Item1, p => p.Item2);
 
 // The frame: what a perfect model scores at this n, and the best a model in the autoencoder's latent space can score.
 var floor = new EvaluationRunner(Catalog).RunRealData("recipes/ddgan-fashion-mnist-weighted.toml", new EvaluationOptions { Count = n });
@@ -70,12 +71,12 @@ md.AppendLine();
 md.AppendLine($"Produced by `lddgan run recipes/results-table.csx -- --n={n} --repeats={repeats} --out={output}` on " +
               $"{DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} CPU cores, {rows[0].Bench.Threads} Torch threads, device {rows[0].Bench.Device}).");
 md.AppendLine();
-md.AppendLine("| model | checkpoint | training steps | training time | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator params | decoder params | total params | GFLOPs / sample | of which decoding | peak RSS |");
-md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-md.AppendLine($"| real data (floor) | {n:N0} Fashion-MNIST training images | — | — | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — | — |");
-md.AppendLine($"| autoencoder reconstructions (LDDGAN's ceiling) | `{autoencoder}` | {ceiling.GlobalStep:N0} | {Hours(ceiling)} | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — | — |");
+md.AppendLine("| model | checkpoint | training steps | training time | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | time ÷ DDGAN's | generator params | decoder params | total params | GFLOPs / sample | of which decoding | peak RSS |");
+md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+md.AppendLine($"| real data (floor) | {n:N0} Fashion-MNIST training images | — | — | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — | — | — |");
+md.AppendLine($"| autoencoder reconstructions (LDDGAN's ceiling) | `{autoencoder}` | {ceiling.GlobalStep:N0} | {Hours(ceiling)} | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — | — | — |");
 foreach (var (label, path, e, b) in rows)
-    md.AppendLine($"| {label} | `{path}` | {e.GlobalStep:N0} | {Hours(e)} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | " +
+    md.AppendLine($"| {label} | `{path}` | {e.GlobalStep:N0} | {Hours(e)} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | {BenchmarkRatios.Of(b, rows[0].Bench).Time:F3} | " +
                   $"{b.GeneratorParameters:N0} | {(b.DecoderParameters > 0 ? b.DecoderParameters.ToString("N0") : "—")} | {b.TotalParameters:N0} | " +
                   $"{b.FlopsPerSample / 1e9:F3} | {(b.DecodingMacsPerSample > 0 ? (b.DecodingFlopsPerSample / 1e9).ToString("F3") : "—")} | {Mb(b.PeakRssBytes)} |");
 md.AppendLine();
@@ -86,7 +87,9 @@ md.AppendLine($"- **real data**: the first {n:N0} training images measured as if
               "the best score at this n. **autoencoder reconstructions**: the first n test images encoded and decoded by LDDGAN's autoencoder " +
               $"(`lddgan eval {autoencoder} --n {n}`; L1 {ceiling.ReconstructionL1:F4}, PSNR {ceiling.ReconstructionPsnr:F2} dB): no model in its latent space can score better.");
 md.AppendLine("- **training time**: the training wall time summed over resumes, as the checkpoint records it; where each model was trained (machine, threads) and, for checkpoints from before that was recorded, how long: recipes/pretrained/README.md.");
-md.AppendLine($"- **Time**: sampling 100 images in one batch, decoding included, median of {repeats} runs after warm-up, all models in this one process (`lddgan bench --vs` measures the same).");
+md.AppendLine($"- **Time**: sampling 100 images in one batch, decoding included, median of {repeats} runs after warm-up, all models side by side in this one process, " +
+              "timed in rounds (one run of each model per round, the first model rotating) so that a slow spell of the shared machine falls on all alike; " +
+              "**time ÷ DDGAN's**: the median of the per-round ratios (`lddgan bench --vs` measures the same).");
 md.AppendLine("- **GFLOPs / sample**: 2 × multiply-adds of the Conv/Linear modules over all NFE steps (and the decoder; its share is the next column), counted with forward hooks; functional convolutions (FIR resampling, the wavelet transform) are not counted.");
 md.AppendLine("- **Peak RSS**: peak resident memory of a fresh `lddgan bench <checkpoint>` process sampling that model alone (runtime and libtorch included).");
 md.AppendLine();
@@ -116,12 +119,12 @@ if (readme.Length > 0)
     if (from < 0 || to < from) throw new InvalidOperationException($"{readme} has no '{begin}' ... '{end}' markers; add them where the table goes, or pass --readme= to leave it alone.");
     var table = new System.Text.StringBuilder();
     table.AppendLine(begin);
-    table.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | generator + decoder params | GFLOPs / sample | training time | peak RSS |");
-    table.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-    table.AppendLine($"| real data (the floor: {n:N0} training images, `lddgan eval <recipe> --real-data`) | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — |");
-    table.AppendLine($"| LDDGAN's autoencoder, reconstructions (its ceiling) | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — |");
+    table.AppendLine("| model | FID-FMNIST ↓ | precision ↑ | recall ↑ | NFE | time / 100 images | time ÷ DDGAN's | generator + decoder params | GFLOPs / sample | training time | peak RSS |");
+    table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    table.AppendLine($"| real data (the floor: {n:N0} training images, `lddgan eval <recipe> --real-data`) | {floor.Fid:F2} | {floor.Precision:F3} | {floor.Recall:F3} | — | — | — | — | — | — | — |");
+    table.AppendLine($"| LDDGAN's autoencoder, reconstructions (its ceiling) | {ceiling.Fid:F2} | {ceiling.Precision:F3} | {ceiling.Recall:F3} | — | — | — | — | — | — | — |");
     foreach (var (label, path, e, b) in rows)
-        table.AppendLine($"| {label} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | " +
+        table.AppendLine($"| {label} | {e.Fid:F2} | {e.Precision:F3} | {e.Recall:F3} | {e.Nfe} | {b.SecondsPer100Images:F3} s | {BenchmarkRatios.Of(b, rows[0].Bench).Time:F3} | " +
                          $"{b.GeneratorParameters:N0}{(b.DecoderParameters > 0 ? $" + {b.DecoderParameters:N0}" : "")} | {b.FlopsPerSample / 1e9:F3} | {Hours(e)} | {Mb(b.PeakRssBytes)} |");
     table.Append(end);
     File.WriteAllText(readme, text[..from] + table + text[(to + end.Length)..]);

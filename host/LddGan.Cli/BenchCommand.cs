@@ -15,7 +15,7 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed runs first.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "Samples per generator call (100 images are timed per run).", DefaultValueFactory = _ => 100 };
         var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise.", DefaultValueFactory = _ => 1 };
-        var vs = new Option<bool>("--vs") { Description = "Benchmark all models in this one process and print ratios relative to the first (otherwise each model runs in its own process when there are several, so peak memory is its own)." };
+        var vs = new Option<bool>("--vs") { Description = "Benchmark all models side by side in this one process (timed runs in rounds, one per model, so a busy machine slows all alike) and print ratios relative to the first, time as the median of run-by-run ratios (otherwise each model runs in its own process when there are several, so peak memory is its own)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var device = new Option<string?>("--device") { Description = "cpu, cuda, cuda:N or auto (default: each recipe's device)." };
         var autotune = new Option<bool?>("--cudnn-benchmark") { Description = "On a GPU: cuDNN autotuning, true or false (default: the recipe's [runtime] cudnn_benchmark, on)." };
@@ -50,11 +50,10 @@ public static class BenchCommand
             if (inProcess)
             {
                 using var host = new HostContext(pluginFolders, HostContext.RecipeOfRun(targets[0]));
-                foreach (var target in targets)
-                {
-                    AnsiConsole.MarkupLine($"[grey]benchmarking {Markup.Escape(target)} ({options.Warmup} warm-up + {options.Repeats} timed runs of {options.Images} images)…[/]");
-                    results.Add(SamplingBenchmark.Run(target, host.Catalog, options, line => AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(line)}[/]")));
-                }
+                AnsiConsole.MarkupLine(targets.Length == 1
+                    ? $"[grey]benchmarking {Markup.Escape(targets[0])} ({options.Warmup} warm-up + {options.Repeats} timed runs of {options.Images} images)…[/]"
+                    : $"[grey]benchmarking {targets.Length} models side by side ({options.Warmup} warm-up runs each, then {options.Repeats} rounds of one timed run of {options.Images} images per model)…[/]");
+                results.AddRange(SamplingBenchmark.RunSideBySide(targets, host.Catalog, options, line => AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(line)}[/]")));
             }
             else
             {
@@ -133,13 +132,14 @@ public static class BenchCommand
             AnsiConsole.MarkupLine("[grey]GPU: the timer starts and stops on a synchronised device; TF32 " +
                                    (results[0].Tf32 == true ? "on" : "off") + "; cuDNN autotuning " + (results[0].CudnnBenchmark == true ? "on" : "off") + "; peak GPU memory: device-wide (CUDA driver), " +
                                    "including the CUDA context and libtorch's cache.[/]");
-        AnsiConsole.MarkupLine("[grey]time: median of the timed runs, generation and decoding, batch " + results[0].BatchSize +
+        AnsiConsole.MarkupLine("[grey]time: median of the timed runs" + (results.Any(r => r.TimedSideBySide) ? " (taken in rounds, one run of each model per round)" : "") +
+                               ", generation and decoding, batch " + results[0].BatchSize +
                                $", {results[0].Threads} threads on {Markup.Escape(results[0].Device)}; FLOPs = 2 × multiply-adds of convolution and linear layers; " +
-                               "peak RSS: the process's VmHWM from just before loading the model" +
+                               "peak RSS: the process's VmHWM from just before loading the model to the end of its warm-up" +
                                (results.Any(r => !r.PeakWasReset) ? " (* could not be reset: since process start)" : "") + ".[/]");
         if (!ratios) return;
         var relative = new Table().AddColumn($"relative to {Markup.Escape(results[0].Label)}")
-            .AddColumn(new TableColumn("time").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
+            .AddColumn(new TableColumn(results.All(r => r.TimedSideBySide) ? "time (median of per-round ratios)" : "time").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
             .AddColumn(new TableColumn("FLOPs").RightAligned()).AddColumn(new TableColumn("peak RSS").RightAligned());
         foreach (var r in results.Select(r => BenchmarkRatios.Of(r, results[0])))
             relative.AddRow(Markup.Escape(r.Label), $"{r.Time:F3}×", $"{r.Parameters:F3}×", $"{r.Flops:F3}×", r.PeakRss is { } m ? $"{m:F3}×" : "n/a");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LddGan.Engine.Components;
+using LddGan.Engine.Runtime.NativeTorch;
 using TorchSharp;
 
 namespace LddGan.Evaluation.Benchmarks;
@@ -52,6 +53,8 @@ public sealed record BenchmarkResult
     public double SecondsPer100Images { get; init; }
     /// <summary>Every timed run, in seconds for <see cref="Images"/> images.</summary>
     public required IReadOnlyList<double> RunSeconds { get; init; }
+    /// <summary>Timed in rounds with other models (<see cref="SamplingBenchmark.RunSideBySide"/>): run i of each was made in the same round.</summary>
+    public bool TimedSideBySide { get; init; }
     public int Images { get; init; }
     public int BatchSize { get; init; }
     public int Warmup { get; init; }
@@ -62,7 +65,7 @@ public sealed record BenchmarkResult
     public long DecodingMacsPerSample { get; init; }
     public long DecodingFlopsPerSample => 2 * DecodingMacsPerSample;
     public required IReadOnlyDictionary<string, long> MacsPerSampleByLayerType { get; init; }
-    /// <summary>Peak RSS of the process from just before loading the model to the end of its timing (bytes).</summary>
+    /// <summary>Peak RSS of the process from just before loading the model to the end of its warm-up (without warm-up: of its timed runs), in bytes.</summary>
     public long? PeakRssBytes { get; init; }
     /// <summary>RSS when the peak was reset, i.e. what was already resident (runtime, libtorch, earlier models' leftovers).</summary>
     public long? BaselineRssBytes { get; init; }
@@ -81,89 +84,205 @@ public sealed record BenchmarkResult
 }
 
 /// <summary>A model's numbers relative to a baseline (value / baseline value).</summary>
+/// <remarks>
+/// For two models timed side by side (<see cref="SamplingBenchmark.RunSideBySide"/>) the time ratio is the median of the
+/// run-by-run ratios, each of two runs made back to back, so a slow spell of a shared machine cancels out; otherwise it is
+/// the ratio of the medians.
+/// </remarks>
 public sealed record BenchmarkRatios(string Label, double Time, double Parameters, double Flops, double? PeakRss)
 {
     public static BenchmarkRatios Of(BenchmarkResult result, BenchmarkResult baseline) => new(
         result.Label,
-        result.SecondsPer100Images / baseline.SecondsPer100Images,
+        TimeRatio(result, baseline),
         (double)result.TotalParameters / baseline.TotalParameters,
         baseline.MacsPerSample == 0 ? double.NaN : (double)result.MacsPerSample / baseline.MacsPerSample,
         result.PeakRssBytes is { } p && baseline.PeakRssBytes is { } b && b > 0 ? (double)p / b : null);
+
+    private static double TimeRatio(BenchmarkResult result, BenchmarkResult baseline)
+    {
+        bool paired = result.TimedSideBySide && baseline.TimedSideBySide && result.Images == baseline.Images
+                      && result.RunSeconds.Count == baseline.RunSeconds.Count && result.RunSeconds.Count > 0;
+        if (!paired) return result.SecondsPer100Images / baseline.SecondsPer100Images;
+        return SamplingBenchmark.Median(result.RunSeconds.Zip(baseline.RunSeconds, (r, b) => r / b).ToArray());
+    }
 }
 
 /// <summary>
 /// Times sampling as the diffusion-GAN papers do: the wall time to generate (and decode) 100 images, median over
 /// repeated runs after warm-up runs, in one process. Also reports NFE, parameters (generator, decoder), multiply-adds per
-/// sample (<see cref="FlopCounter"/>, on one extra 1-sample run) and the peak RSS (<see cref="PeakMemory"/>).
+/// sample (<see cref="FlopCounter"/>, on one extra 1-sample run) and the peak RSS (<see cref="PeakMemory"/>) from just
+/// before loading to the end of the warm-up (the timed runs repeat its work; without warm-up, to the end of the timed runs).
 /// </summary>
 public static class SamplingBenchmark
 {
     public static BenchmarkResult Run(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options, Action<string>? log = null)
     {
+        CheckOptions(options);
+        using var model = PreparedModel.Load(checkpointOrRecipe, catalog, options);
+        for (int i = 0; i < options.Repeats; i++) model.TimeRun(i, log);
+        return model.Result(sideBySide: false);
+    }
+
+    /// <summary>
+    /// Several models side by side in this process: each is loaded, counted and warmed up in turn, then the timed runs go
+    /// in rounds, every model once per round and the first model of a round rotating, so that a slow spell of a shared
+    /// machine falls on all of them alike; <see cref="BenchmarkRatios.Of"/> then compares them run by run. All models stay
+    /// loaded until the end, so a model's peak RSS includes the models loaded before it.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkResult> RunSideBySide(IReadOnlyList<string> checkpointsOrRecipes, ComponentCatalog catalog,
+                                                               BenchmarkOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointsOrRecipes);
+        if (checkpointsOrRecipes.Count == 0) throw new ArgumentException("no models to benchmark", nameof(checkpointsOrRecipes));
+        CheckOptions(options);
+        var models = new List<PreparedModel>();
+        try
+        {
+            foreach (var target in checkpointsOrRecipes) models.Add(PreparedModel.Load(target, catalog, options));
+            for (int run = 0; run < options.Repeats; run++)
+                for (int k = 0; k < models.Count; k++)
+                    models[(run + k) % models.Count].TimeRun(run, log);
+            return models.Select(m => m.Result(sideBySide: models.Count > 1)).ToList();
+        }
+        finally
+        {
+            foreach (var model in models) model.Dispose();
+        }
+    }
+
+    private static void CheckOptions(BenchmarkOptions options)
+    {
         var errors = options.Validate().ToList();
         if (errors.Count > 0) throw new LddGan.Evaluation.EvaluationException(string.Join(Environment.NewLine, errors));
-        bool reset = PeakMemory.TryReset();
-        long? baseline = PeakMemory.CurrentBytes();
-        var requestedDevice = options.Device is { } name ? LddGan.Engine.Runtime.DeviceSelection.Resolve(name) : null;
-        using var gpuMemory = requestedDevice is { } d ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(d) : null;
-        using var model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device, options.Sampling);
-        bool cuda = model.Device.type == DeviceType.CUDA;
-        using var gpuMemoryOfRecipeDevice = gpuMemory is null && cuda ? LddGan.Engine.Runtime.NativeTorch.GpuMemoryMonitor.StartFor(model.Device) : null;
-        if (cuda && options.Tf32 is { } tf32) LddGan.Engine.Runtime.DeviceSelection.SetTf32(tf32);
-        var libtorch = LddGan.Engine.Runtime.NativeTorch.LibTorchContext.Open();
-        if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
+    }
 
-        // One sample, counted twice over: every module sampling runs, and the decoding ones alone.
-        FlopCount flops;
-        long decodingMacs;
-        using (var all = new FlopCounter([.. model.SamplingModules]))
-        using (var decoding = new FlopCounter([.. model.DecodingModules]))
+    /// <summary>A model loaded, counted and warmed up, ready for timed runs.</summary>
+    private sealed class PreparedModel : IDisposable
+    {
+        private readonly BenchmarkModel _model;
+        private readonly BenchmarkOptions _options;
+        private readonly GpuMemoryMonitor? _gpuMemory;
+        private readonly bool _peakWasReset;
+        private readonly long? _baselineRss;
+        private readonly FlopCount _flops;
+        private readonly long _decodingMacs;
+        private readonly bool? _cudnnBenchmark;
+        private readonly List<double> _times = [];
+        private long? _peakRss;
+        private long? _peakGpu;
+
+        private PreparedModel(BenchmarkModel model, BenchmarkOptions options, GpuMemoryMonitor? gpuMemory, bool peakWasReset,
+                              long? baselineRss, FlopCount flops, long decodingMacs, bool? cudnnBenchmark)
         {
-            model.Generate(1, options.Seed, 1).Dispose();
-            flops = all.Snapshot();
-            decodingMacs = decoding.MultiplyAdds;
+            _model = model;
+            _options = options;
+            _gpuMemory = gpuMemory;
+            _peakWasReset = peakWasReset;
+            _baselineRss = baselineRss;
+            _flops = flops;
+            _decodingMacs = decodingMacs;
+            _cudnnBenchmark = cudnnBenchmark;
         }
-        for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
-        var times = new List<double>();
-        for (int i = 0; i < options.Repeats; i++)
+
+        private bool Cuda => _model.Device.type == DeviceType.CUDA;
+
+        public static PreparedModel Load(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options)
+        {
+            bool reset = PeakMemory.TryReset();
+            long? baseline = PeakMemory.CurrentBytes();
+            var requestedDevice = options.Device is { } name ? LddGan.Engine.Runtime.DeviceSelection.Resolve(name) : null;
+            var gpuMemory = requestedDevice is { } d ? GpuMemoryMonitor.StartFor(d) : null;
+            BenchmarkModel? model = null;
+            try
+            {
+                model = BenchmarkModel.Load(checkpointOrRecipe, catalog, options.Device, options.Sampling);
+                bool cuda = model.Device.type == DeviceType.CUDA;
+                if (gpuMemory is null && cuda) gpuMemory = GpuMemoryMonitor.StartFor(model.Device);
+                if (cuda && options.Tf32 is { } tf32) LddGan.Engine.Runtime.DeviceSelection.SetTf32(tf32);
+                var libtorch = LddGan.Engine.Runtime.NativeTorch.LibTorchContext.Open();
+                if (cuda && options.CudnnBenchmark is { } autotune && libtorch is not null) libtorch.CudnnBenchmark = autotune;
+
+                // One sample, counted twice over: every module sampling runs, and the decoding ones alone.
+                FlopCount flops;
+                long decodingMacs;
+                using (var all = new FlopCounter([.. model.SamplingModules]))
+                using (var decoding = new FlopCounter([.. model.DecodingModules]))
+                {
+                    model.Generate(1, options.Seed, 1).Dispose();
+                    flops = all.Snapshot();
+                    decodingMacs = decoding.MultiplyAdds;
+                }
+                var prepared = new PreparedModel(model, options, gpuMemory, reset, baseline, flops, decodingMacs,
+                                                 cuda ? libtorch?.CudnnBenchmark : null);
+                for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
+                if (options.Warmup > 0) prepared.ReadPeaks();
+                return prepared;
+            }
+            catch
+            {
+                model?.Dispose();
+                gpuMemory?.Dispose();
+                throw;
+            }
+        }
+
+        public void TimeRun(int run, Action<string>? log)
         {
             // Generate copies the samples to the CPU, which waits for the GPU; the explicit synchronisations make the
             // timer start on an idle device and stop after every kernel has finished.
-            if (cuda) torch.cuda.synchronize(model.Device);
+            if (Cuda) torch.cuda.synchronize(_model.Device);
             var clock = Stopwatch.StartNew();
-            model.Generate(options.Images, options.Seed + options.Warmup + i, options.BatchSize).Dispose();
-            if (cuda) torch.cuda.synchronize(model.Device);
-            times.Add(clock.Elapsed.TotalSeconds);
-            log?.Invoke($"{model.Label}: run {i + 1}/{options.Repeats}: {times[^1]:F3} s");
+            _model.Generate(_options.Images, _options.Seed + _options.Warmup + run, _options.BatchSize).Dispose();
+            if (Cuda) torch.cuda.synchronize(_model.Device);
+            _times.Add(clock.Elapsed.TotalSeconds);
+            log?.Invoke($"{_model.Label}: run {run + 1}/{_options.Repeats}: {_times[^1]:F3} s");
         }
-        return new BenchmarkResult
+
+        private void ReadPeaks()
         {
-            Label = model.Label,
-            Source = model.Source,
-            Trained = model.Trained,
-            LatentSpace = model.Recipe.Latent.Type,
-            LatentShape = model.LatentShape.ToString(),
-            Nfe = model.Nfe,
-            GeneratorParameters = model.GeneratorParameters,
-            DecoderParameters = model.DecoderParameters,
-            SecondsPer100Images = Median(times) * 100.0 / options.Images,
-            RunSeconds = times,
-            Images = options.Images,
-            BatchSize = options.BatchSize,
-            Warmup = options.Warmup,
-            MacsPerSample = flops.MultiplyAdds,
-            DecodingMacsPerSample = decodingMacs,
-            MacsPerSampleByLayerType = flops.ByLayerType,
-            PeakRssBytes = PeakMemory.PeakBytes(seenSince: baseline),
-            BaselineRssBytes = baseline,
-            PeakWasReset = reset,
-            Device = model.Device.ToString(),
-            Threads = torch.get_num_threads(),
-            Tf32 = cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
-            CudnnBenchmark = cuda ? libtorch?.CudnnBenchmark : null,
-            PeakGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.PeakBytes,
-            BaselineGpuBytes = (gpuMemory ?? gpuMemoryOfRecipeDevice)?.BaselineBytes,
-        };
+            _peakRss = PeakMemory.PeakBytes(seenSince: _baselineRss);
+            _peakGpu = _gpuMemory?.PeakBytes;
+        }
+
+        public BenchmarkResult Result(bool sideBySide)
+        {
+            if (_options.Warmup == 0) ReadPeaks();
+            return new BenchmarkResult
+            {
+                Label = _model.Label,
+                Source = _model.Source,
+                Trained = _model.Trained,
+                LatentSpace = _model.Recipe.Latent.Type,
+                LatentShape = _model.LatentShape.ToString(),
+                Nfe = _model.Nfe,
+                GeneratorParameters = _model.GeneratorParameters,
+                DecoderParameters = _model.DecoderParameters,
+                SecondsPer100Images = Median(_times) * 100.0 / _options.Images,
+                RunSeconds = _times.ToArray(),
+                TimedSideBySide = sideBySide,
+                Images = _options.Images,
+                BatchSize = _options.BatchSize,
+                Warmup = _options.Warmup,
+                MacsPerSample = _flops.MultiplyAdds,
+                DecodingMacsPerSample = _decodingMacs,
+                MacsPerSampleByLayerType = _flops.ByLayerType,
+                PeakRssBytes = _peakRss,
+                BaselineRssBytes = _baselineRss,
+                PeakWasReset = _peakWasReset,
+                Device = _model.Device.ToString(),
+                Threads = torch.get_num_threads(),
+                Tf32 = Cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
+                CudnnBenchmark = _cudnnBenchmark,
+                PeakGpuBytes = _peakGpu,
+                BaselineGpuBytes = _gpuMemory?.BaselineBytes,
+            };
+        }
+
+        public void Dispose()
+        {
+            _model.Dispose();
+            _gpuMemory?.Dispose();
+        }
     }
 
     public static double Median(IReadOnlyCollection<double> values)

@@ -155,6 +155,33 @@ public sealed class EvaluationEndToEndTests
         Assert.That((ratios.Parameters, ratios.Flops), Is.EqualTo((1.0, 1.0)));
         var roundTrip = SamplingBenchmark.FromJson(SamplingBenchmark.ToJson([trained, untrained]));
         Assert.That(roundTrip.Select(r => (r.Label, r.MacsPerSample)), Is.EqualTo(new[] { (trained.Label, perSample), (untrained.Label, perSample) }));
+        Assert.That(trained.TimedSideBySide, Is.False, "timed alone");
+        Assert.That(ratios.Time, Is.EqualTo(untrained.SecondsPer100Images / trained.SecondsPer100Images).Within(1e-12), "apart: the ratio of the medians");
+    }
+
+    [Test]
+    public void BenchSideBySideTimesTheModelsInRotatingRoundsAndComparesThemRunByRun()
+    {
+        string run = Train(TinyFashionMnist, "run");
+        string recipe = Path.Combine(_dir, "tiny-fmnist.toml");
+        File.WriteAllText(recipe, TinyFashionMnist);
+        var options = new BenchmarkOptions { Repeats = 4, Warmup = 1, Images = 8, BatchSize = 4 };
+        var lines = new List<string>();
+        var results = SamplingBenchmark.RunSideBySide([run, recipe], TestCatalog.Create(), options, lines.Add);
+        var (trained, untrained) = (results[0], results[1]);
+        // One timed run of each model per round; the round's first model rotates, so neither always runs first.
+        var order = lines.Select(l => l.StartsWith(untrained.Label + ":") ? "u" : l.StartsWith(trained.Label + ":") ? "t" : "?").ToArray();
+        Assert.That(string.Join("", order), Is.EqualTo("tuuttuut"));
+        Assert.That(lines[1], Does.EndWith("run 1/4: " + untrained.RunSeconds[0].ToString("F3") + " s"));
+        Assert.That(results.Select(r => (r.TimedSideBySide, r.RunSeconds.Count)), Is.All.EqualTo((true, 4)));
+        Assert.That(trained.MacsPerSample, Is.EqualTo(untrained.MacsPerSample));
+        // Side by side, the time ratio pairs the runs of each round: the median of run-by-run ratios, not of medians.
+        var perRound = untrained.RunSeconds.Zip(trained.RunSeconds, (u, t) => u / t).Order().ToArray();
+        Assert.That(BenchmarkRatios.Of(untrained, trained).Time, Is.EqualTo((perRound[1] + perRound[2]) / 2).Within(1e-12));
+        Assert.That(BenchmarkRatios.Of(trained, trained).Time, Is.EqualTo(1.0));
+        var roundTrip = SamplingBenchmark.FromJson(SamplingBenchmark.ToJson(results));
+        Assert.That(roundTrip.Select(r => r.TimedSideBySide), Is.All.True);
+        Assert.That(BenchmarkRatios.Of(roundTrip[1], roundTrip[0]).Time, Is.EqualTo(BenchmarkRatios.Of(untrained, trained).Time));
     }
 
     [Test]
