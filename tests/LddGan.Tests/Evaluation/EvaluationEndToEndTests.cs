@@ -123,12 +123,19 @@ public sealed class EvaluationEndToEndTests
         Assert.That(restarted.Fid, Is.EqualTo(uninterrupted.Fid));
     }
 
-    [Test]
-    public void BenchCountsTheGeneratorsMultiplyAddsOverAllSteps()
+    /// <summary>A one-step run of the tiny recipe, and the recipe itself as a file (an untrained model of the same configuration).</summary>
+    private (string Run, string Recipe) TrainedRunAndItsRecipe()
     {
         string run = Train(TinyFashionMnist, "run");
         string recipe = Path.Combine(_dir, "tiny-fmnist.toml");
         File.WriteAllText(recipe, TinyFashionMnist);
+        return (run, recipe);
+    }
+
+    [Test]
+    public void BenchCountsTheGeneratorsMultiplyAddsOverAllSteps()
+    {
+        var (run, recipe) = TrainedRunAndItsRecipe();
         var options = new BenchmarkOptions { Repeats = 3, Warmup = 1, Images = 8, BatchSize = 4 };
         var trained = SamplingBenchmark.Run(run, TestCatalog.Create(), options);
         var untrained = SamplingBenchmark.Run(recipe, TestCatalog.Create(), options);
@@ -162,9 +169,7 @@ public sealed class EvaluationEndToEndTests
     [Test]
     public void BenchSideBySideTimesTheModelsInRotatingRoundsAndComparesThemRunByRun()
     {
-        string run = Train(TinyFashionMnist, "run");
-        string recipe = Path.Combine(_dir, "tiny-fmnist.toml");
-        File.WriteAllText(recipe, TinyFashionMnist);
+        var (run, recipe) = TrainedRunAndItsRecipe();
         var options = new BenchmarkOptions { Repeats = 4, Warmup = 1, Images = 8, BatchSize = 4 };
         var lines = new List<string>();
         var results = SamplingBenchmark.RunSideBySide([run, recipe], TestCatalog.Create(), options, lines.Add);
