@@ -52,7 +52,7 @@ public static class BenchCommand
                 using var host = new HostContext(pluginFolders, HostContext.RecipeOfRun(targets[0]));
                 AnsiConsole.MarkupLine(targets.Length == 1
                     ? $"[grey]benchmarking {Markup.Escape(targets[0])} ({options.Warmup} warm-up + {options.Repeats} timed runs of {options.Images} images)…[/]"
-                    : $"[grey]benchmarking {targets.Length} models side by side ({options.Warmup} warm-up runs each, then {options.Repeats} rounds of one timed run of {options.Images} images per model)…[/]");
+                    : $"[grey]benchmarking {targets.Length} models side by side ({options.Warmup} warm-up runs each, then {options.Repeats} round{(options.Repeats == 1 ? "" : "s")} of one timed run of {options.Images} images per model)…[/]");
                 results.AddRange(SamplingBenchmark.RunSideBySide(targets, host.Catalog, options, line => AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(line)}[/]")));
             }
             else

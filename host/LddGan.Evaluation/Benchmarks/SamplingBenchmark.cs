@@ -161,7 +161,7 @@ public static class SamplingBenchmark
     {
         private readonly BenchmarkModel _model;
         private readonly BenchmarkOptions _options;
-        private readonly GpuMemoryMonitor? _gpuMemory;
+        private GpuMemoryMonitor? _gpuMemory;   // polls until the peaks are read, then stops
         private readonly bool _peakWasReset;
         private readonly long? _baselineRss;
         private readonly FlopCount _flops;
@@ -170,6 +170,8 @@ public static class SamplingBenchmark
         private readonly List<double> _times = [];
         private long? _peakRss;
         private long? _peakGpu;
+        private long? _baselineGpu;
+        private bool _peaksRead;
 
         private PreparedModel(BenchmarkModel model, BenchmarkOptions options, GpuMemoryMonitor? gpuMemory, bool peakWasReset,
                               long? baselineRss, FlopCount flops, long decodingMacs, bool? cudnnBenchmark)
@@ -240,13 +242,17 @@ public static class SamplingBenchmark
 
         private void ReadPeaks()
         {
+            _peaksRead = true;
             _peakRss = PeakMemory.PeakBytes(seenSince: _baselineRss);
             _peakGpu = _gpuMemory?.PeakBytes;
+            _baselineGpu = _gpuMemory?.BaselineBytes;
+            _gpuMemory?.Dispose();
+            _gpuMemory = null;
         }
 
         public BenchmarkResult Result(bool sideBySide)
         {
-            if (_options.Warmup == 0) ReadPeaks();
+            if (!_peaksRead) ReadPeaks();   // no warm-up: the timed runs did the work
             return new BenchmarkResult
             {
                 Label = _model.Label,
@@ -274,7 +280,7 @@ public static class SamplingBenchmark
                 Tf32 = Cuda ? torch.backends.cudnn.allow_tf32 && torch.backends.cuda.matmul.allow_tf32 : null,
                 CudnnBenchmark = _cudnnBenchmark,
                 PeakGpuBytes = _peakGpu,
-                BaselineGpuBytes = _gpuMemory?.BaselineBytes,
+                BaselineGpuBytes = _baselineGpu,
             };
         }
 
