@@ -135,7 +135,7 @@ public static class BenchCommand
         AnsiConsole.MarkupLine("[grey]time: median of the timed runs" + (results.Any(r => r.TimedSideBySide) ? " (taken in rounds, one run of each model per round)" : "") +
                                ", generation and decoding, batch " + results[0].BatchSize +
                                $", {results[0].Threads} threads on {Markup.Escape(results[0].Device)}; FLOPs = 2 × multiply-adds of convolution and linear layers; " +
-                               "peak RSS: the process's VmHWM from just before loading the model to the end of its warm-up" +
+                               "peak RSS: the process's VmHWM from just before loading the model to the end of its " + (results.Any(r => r.TimedSideBySide) ? "warm-up" : "timed runs") +
                                (results.Any(r => !r.PeakWasReset) ? " (* could not be reset: since process start)" : "") + ".[/]");
         if (!ratios) return;
         var relative = new Table().AddColumn($"relative to {Markup.Escape(results[0].Label)}")

@@ -65,7 +65,10 @@ public sealed record BenchmarkResult
     public long DecodingMacsPerSample { get; init; }
     public long DecodingFlopsPerSample => 2 * DecodingMacsPerSample;
     public required IReadOnlyDictionary<string, long> MacsPerSampleByLayerType { get; init; }
-    /// <summary>Peak RSS of the process from just before loading the model to the end of its warm-up (without warm-up: of its timed runs), in bytes.</summary>
+    /// <summary>
+    /// Peak RSS of the process from just before loading the model to the end of its timed runs, in bytes; side by side
+    /// (<see cref="TimedSideBySide"/>), to the end of its warm-up, before the next model loads.
+    /// </summary>
     public long? PeakRssBytes { get; init; }
     /// <summary>RSS when the peak was reset, i.e. what was already resident (runtime, libtorch, earlier models' leftovers).</summary>
     public long? BaselineRssBytes { get; init; }
@@ -110,15 +113,14 @@ public sealed record BenchmarkRatios(string Label, double Time, double Parameter
 /// <summary>
 /// Times sampling as the diffusion-GAN papers do: the wall time to generate (and decode) 100 images, median over
 /// repeated runs after warm-up runs, in one process. Also reports NFE, parameters (generator, decoder), multiply-adds per
-/// sample (<see cref="FlopCounter"/>, on one extra 1-sample run) and the peak RSS (<see cref="PeakMemory"/>) from just
-/// before loading to the end of the warm-up (the timed runs repeat its work; without warm-up, to the end of the timed runs).
+/// sample (<see cref="FlopCounter"/>, on one extra 1-sample run) and the peak RSS (<see cref="PeakMemory"/>).
 /// </summary>
 public static class SamplingBenchmark
 {
     public static BenchmarkResult Run(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options, Action<string>? log = null)
     {
         CheckOptions(options);
-        using var model = PreparedModel.Load(checkpointOrRecipe, catalog, options);
+        using var model = PreparedModel.Load(checkpointOrRecipe, catalog, options, sharesProcess: false);
         for (int i = 0; i < options.Repeats; i++) model.TimeRun(i, log);
         return model.Result(sideBySide: false);
     }
@@ -127,7 +129,7 @@ public static class SamplingBenchmark
     /// Several models side by side in this process: each is loaded, counted and warmed up in turn, then the timed runs go
     /// in rounds, every model once per round and the first model of a round rotating, so that a slow spell of a shared
     /// machine falls on all of them alike; <see cref="BenchmarkRatios.Of"/> then compares them run by run. All models stay
-    /// loaded until the end, so a model's peak RSS includes the models loaded before it.
+    /// loaded until the end: a model's peak RSS is read at the end of its warm-up and includes the models loaded before it.
     /// </summary>
     public static IReadOnlyList<BenchmarkResult> RunSideBySide(IReadOnlyList<string> checkpointsOrRecipes, ComponentCatalog catalog,
                                                                BenchmarkOptions options, Action<string>? log = null)
@@ -138,11 +140,12 @@ public static class SamplingBenchmark
         var models = new List<PreparedModel>();
         try
         {
-            foreach (var target in checkpointsOrRecipes) models.Add(PreparedModel.Load(target, catalog, options));
+            bool shared = checkpointsOrRecipes.Count > 1;
+            foreach (var target in checkpointsOrRecipes) models.Add(PreparedModel.Load(target, catalog, options, shared));
             for (int run = 0; run < options.Repeats; run++)
                 for (int k = 0; k < models.Count; k++)
                     models[(run + k) % models.Count].TimeRun(run, log);
-            return models.Select(m => m.Result(sideBySide: models.Count > 1)).ToList();
+            return models.Select(m => m.Result(sideBySide: shared)).ToList();
         }
         finally
         {
@@ -188,7 +191,8 @@ public static class SamplingBenchmark
 
         private bool Cuda => _model.Device.type == DeviceType.CUDA;
 
-        public static PreparedModel Load(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options)
+        /// <param name="sharesProcess">Other models will load and run after this one: read its peak memory after its warm-up.</param>
+        public static PreparedModel Load(string checkpointOrRecipe, ComponentCatalog catalog, BenchmarkOptions options, bool sharesProcess)
         {
             bool reset = PeakMemory.TryReset();
             long? baseline = PeakMemory.CurrentBytes();
@@ -217,7 +221,7 @@ public static class SamplingBenchmark
                 var prepared = new PreparedModel(model, options, gpuMemory, reset, baseline, flops, decodingMacs,
                                                  cuda ? libtorch?.CudnnBenchmark : null);
                 for (int i = 0; i < options.Warmup; i++) model.Generate(options.Images, options.Seed + i, options.BatchSize).Dispose();
-                if (options.Warmup > 0) prepared.ReadPeaks();
+                if (sharesProcess && options.Warmup > 0) prepared.ReadPeaks();
                 return prepared;
             }
             catch
@@ -252,7 +256,7 @@ public static class SamplingBenchmark
 
         public BenchmarkResult Result(bool sideBySide)
         {
-            if (!_peaksRead) ReadPeaks();   // no warm-up: the timed runs did the work
+            if (!_peaksRead) ReadPeaks();
             return new BenchmarkResult
             {
                 Label = _model.Label,
