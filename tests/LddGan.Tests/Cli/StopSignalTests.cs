@@ -79,7 +79,11 @@ public sealed class StopSignalTests
         RunAndSignalWhen(line => line.StartsWith("step "), signal, args);
 
     /// <summary>Starts lddgan with <paramref name="args"/>, signals it once it prints a line that is <paramref name="ready"/>.</summary>
-    private static (int ExitCode, string Output) RunAndSignalWhen(Func<string, bool> ready, int signal, params string[] args)
+    private static (int ExitCode, string Output) RunAndSignalWhen(Func<string, bool> ready, int signal, params string[] args) =>
+        RunAndSignalWhen(ready, signal, secondSignalAfter: null, args);
+
+    /// <summary>As above; with <paramref name="secondSignalAfter"/>, the same signal again after that delay.</summary>
+    private static (int ExitCode, string Output) RunAndSignalWhen(Func<string, bool> ready, int signal, TimeSpan? secondSignalAfter, params string[] args)
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("POSIX signals");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -94,6 +98,11 @@ public sealed class StopSignalTests
         child.BeginErrorReadLine();
         bool started = stepped.Wait(TimeSpan.FromSeconds(90));
         if (started) kill(child.Id, signal);
+        if (started && secondSignalAfter is { } delay)
+        {
+            Thread.Sleep(delay);
+            kill(child.Id, signal);
+        }
         if (!child.WaitForExit(TimeSpan.FromSeconds(90))) child.Kill(entireProcessTree: true);
         child.WaitForExit();
         Assert.That(started, Is.True, $"lddgan did not get to the point where it is signalled:\n{output}");
@@ -155,5 +164,19 @@ public sealed class StopSignalTests
         File.WriteAllText(script, "Log(\"ready\");\nwhile (true) System.Threading.Thread.Sleep(50);\n");
         var (exitCode, output) = RunAndSignalWhen(line => line.Contains("ready"), 15, "run", script);
         Assert.That(exitCode, Is.EqualTo(143), output);
+    }
+
+    [Test]
+    public void ASecondSigtermEndsATrainingAtOnce()
+    {
+        // Each step of this script's training takes 3 s (its step callback sleeps): the first SIGTERM asks the training to
+        // stop after the step, the second, 0.3 s later, ends the process before that step is over.
+        string recipe = WriteRecipe();
+        string run = Path.Combine(_folder, "run");
+        string script = Path.Combine(_folder, "slow.csx");
+        File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", onStep: _ => {{ Log(\"stepped\"); System.Threading.Thread.Sleep(3000); }});\n");
+        var (exitCode, output) = RunAndSignalWhen(line => line.Contains("stepped"), 15, TimeSpan.FromMilliseconds(300), "run", script);
+        Assert.That(exitCode, Is.EqualTo(143), output);
+        Assert.That(output, Does.Contain("stopping after this step").And.Not.Contain("interrupted at step"), "the second signal did not wait for the step");
     }
 }
