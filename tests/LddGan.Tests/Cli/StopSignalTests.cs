@@ -116,6 +116,15 @@ public sealed class StopSignalTests
         return path;
     }
 
+    /// <summary>A script that trains the toy recipe into <paramref name="run"/>, with more arguments for its <c>Train</c> call.</summary>
+    private string WriteTrainingScript(string run, string trainArguments)
+    {
+        string recipe = WriteRecipe();
+        string script = Path.Combine(_folder, "train.csx");
+        File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", {trainArguments});\n");
+        return script;
+    }
+
     private void AssertStoppedCleanly((int ExitCode, string Output) result, int expectedExit, string runDirectory)
     {
         Assert.That(result.ExitCode, Is.EqualTo(expectedExit), result.Output);
@@ -141,11 +150,8 @@ public sealed class StopSignalTests
     [Test]
     public void SigtermDuringAScriptsTrainSavesAndExits143()
     {
-        string recipe = WriteRecipe();
         string run = Path.Combine(_folder, "run");
-        string script = Path.Combine(_folder, "train.csx");
-        File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", printEvery: 1);\n");
-        AssertStoppedCleanly(RunAndSignal(15, "run", script), 143, run);
+        AssertStoppedCleanly(RunAndSignal(15, "run", WriteTrainingScript(run, "printEvery: 1")), 143, run);
     }
 
     [Test]
@@ -171,10 +177,7 @@ public sealed class StopSignalTests
     {
         // Each step of this script's training takes 3 s (its step callback sleeps): the first SIGTERM asks the training to
         // stop after the step, the second, 0.3 s later, ends the process before that step is over.
-        string recipe = WriteRecipe();
-        string run = Path.Combine(_folder, "run");
-        string script = Path.Combine(_folder, "slow.csx");
-        File.WriteAllText(script, $"Train(LoadRecipe(\"{Path.GetFileName(recipe)}\"), runDirectory: @\"{run}\", onStep: _ => {{ Log(\"stepped\"); System.Threading.Thread.Sleep(3000); }});\n");
+        string script = WriteTrainingScript(Path.Combine(_folder, "run"), "onStep: _ => { Log(\"stepped\"); System.Threading.Thread.Sleep(3000); }");
         var (exitCode, output) = RunAndSignalWhen(line => line.Contains("stepped"), 15, TimeSpan.FromMilliseconds(300), "run", script);
         Assert.That(exitCode, Is.EqualTo(143), output);
         Assert.That(output, Does.Contain("stopping after this step").And.Not.Contain("interrupted at step"), "the second signal did not wait for the step");
