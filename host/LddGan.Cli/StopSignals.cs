@@ -24,7 +24,7 @@ public sealed class StopSignals : IDisposable
                 if (Received is not null || Volatile.Read(ref _listeners) == 0) return;   // the default action: the process ends now
                 context.Cancel = true;   // the training stops itself, after saving
                 Received = context.Signal;
-                Console.Error.WriteLine($"{context.Signal}: stopping after this step and saving a checkpoint (signal again to quit at once)");
+                Console.Error.WriteLine($"{context.Signal}: stopping cleanly (a training ends its step and saves a checkpoint; signal again to quit at once)");
                 _cancel.Cancel();
             }));
     }

@@ -180,6 +180,6 @@ public sealed class StopSignalTests
         string script = WriteTrainingScript(Path.Combine(_folder, "run"), "onStep: _ => { Log(\"stepped\"); System.Threading.Thread.Sleep(3000); }");
         var (exitCode, output) = RunAndSignalWhen(line => line.Contains("stepped"), 15, TimeSpan.FromMilliseconds(300), "run", script);
         Assert.That(exitCode, Is.EqualTo(143), output);
-        Assert.That(output, Does.Contain("stopping after this step").And.Not.Contain("interrupted at step"), "the second signal did not wait for the step");
+        Assert.That(output, Does.Contain("stopping cleanly").And.Not.Contain("interrupted at step"), "the second signal did not wait for the step");
     }
 }
