@@ -139,10 +139,10 @@ public static class BenchCommand
                                (results.Any(r => !r.PeakWasReset) ? " (* could not be reset: since process start)" : "") + ".[/]");
         if (!ratios) return;
         var relative = new Table().AddColumn($"relative to {Markup.Escape(results[0].Label)}")
-            .AddColumn(new TableColumn(results.All(r => r.TimedSideBySide) ? "time (median of per-round ratios)" : "time").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
+            .AddColumn(new TableColumn(results.All(r => r.TimedSideBySide) ? "time (median of per-round ratios, quartiles)" : "time").RightAligned()).AddColumn(new TableColumn("params").RightAligned())
             .AddColumn(new TableColumn("FLOPs").RightAligned()).AddColumn(new TableColumn("peak RSS").RightAligned());
         foreach (var r in results.Select(r => BenchmarkRatios.Of(r, results[0])))
-            relative.AddRow(Markup.Escape(r.Label), $"{r.Time:F3}×", $"{r.Parameters:F3}×", $"{r.Flops:F3}×", r.PeakRss is { } m ? $"{m:F3}×" : "n/a");
+            relative.AddRow(Markup.Escape(r.Label), $"{r.Time:F3}×" + (r.TimeSpread is { } q ? $" ({q.Lower:F3}–{q.Upper:F3})" : ""), $"{r.Parameters:F3}×", $"{r.Flops:F3}×", r.PeakRss is { } m ? $"{m:F3}×" : "n/a");
         AnsiConsole.Write(relative);
     }
 }

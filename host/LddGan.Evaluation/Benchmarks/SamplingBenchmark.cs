@@ -86,27 +86,39 @@ public sealed record BenchmarkResult
     public long? BaselineGpuBytes { get; init; }
 }
 
+/// <summary>The lower and upper quartile of a set of ratios.</summary>
+public sealed record RatioQuartiles(double Lower, double Upper);
+
 /// <summary>A model's numbers relative to a baseline (value / baseline value).</summary>
 /// <remarks>
 /// For two models timed side by side (<see cref="SamplingBenchmark.RunSideBySide"/>) the time ratio is the median of the
-/// run-by-run ratios, each of two runs made back to back, so a slow spell of a shared machine cancels out; otherwise it is
-/// the ratio of the medians.
+/// run-by-run ratios, each of two runs made back to back, so a slow spell of a shared machine cancels out, and
+/// <see cref="TimeSpread"/> gives their quartiles; otherwise it is the ratio of the medians.
 /// </remarks>
 public sealed record BenchmarkRatios(string Label, double Time, double Parameters, double Flops, double? PeakRss)
 {
-    public static BenchmarkRatios Of(BenchmarkResult result, BenchmarkResult baseline) => new(
-        result.Label,
-        TimeRatio(result, baseline),
-        (double)result.TotalParameters / baseline.TotalParameters,
-        baseline.MacsPerSample == 0 ? double.NaN : (double)result.MacsPerSample / baseline.MacsPerSample,
-        result.PeakRssBytes is { } p && baseline.PeakRssBytes is { } b && b > 0 ? (double)p / b : null);
+    /// <summary>The lower and upper quartile of the per-round time ratios (side by side only).</summary>
+    public RatioQuartiles? TimeSpread { get; init; }
 
-    private static double TimeRatio(BenchmarkResult result, BenchmarkResult baseline)
+    public static BenchmarkRatios Of(BenchmarkResult result, BenchmarkResult baseline)
+    {
+        var perRound = PerRoundTimeRatios(result, baseline);
+        return new BenchmarkRatios(
+            result.Label,
+            perRound is null ? result.SecondsPer100Images / baseline.SecondsPer100Images : SamplingBenchmark.Median(perRound),
+            (double)result.TotalParameters / baseline.TotalParameters,
+            baseline.MacsPerSample == 0 ? double.NaN : (double)result.MacsPerSample / baseline.MacsPerSample,
+            result.PeakRssBytes is { } p && baseline.PeakRssBytes is { } b && b > 0 ? (double)p / b : null)
+        {
+            TimeSpread = perRound is null ? null : new RatioQuartiles(SamplingBenchmark.Quantile(perRound, 0.25), SamplingBenchmark.Quantile(perRound, 0.75)),
+        };
+    }
+
+    private static double[]? PerRoundTimeRatios(BenchmarkResult result, BenchmarkResult baseline)
     {
         bool paired = result.TimedSideBySide && baseline.TimedSideBySide && result.Images == baseline.Images
                       && result.RunSeconds.Count == baseline.RunSeconds.Count && result.RunSeconds.Count > 0;
-        if (!paired) return result.SecondsPer100Images / baseline.SecondsPer100Images;
-        return SamplingBenchmark.Median(result.RunSeconds.Zip(baseline.RunSeconds, (r, b) => r / b).ToArray());
+        return paired ? result.RunSeconds.Zip(baseline.RunSeconds, (r, b) => r / b).ToArray() : null;
     }
 }
 
@@ -293,6 +305,18 @@ public static class SamplingBenchmark
             _model.Dispose();
             _gpuMemory?.Dispose();
         }
+    }
+
+    /// <summary>The q-quantile (0 ≤ q ≤ 1), interpolating linearly between the sorted values (numpy's default).</summary>
+    public static double Quantile(IReadOnlyCollection<double> values, double q)
+    {
+        if (values.Count == 0) throw new ArgumentException("the quantile of no values is undefined", nameof(values));
+        if (q is < 0 or > 1 || double.IsNaN(q)) throw new ArgumentOutOfRangeException(nameof(q), q, "q must lie in [0, 1]");
+        var sorted = values.Order().ToArray();
+        double position = q * (sorted.Length - 1);
+        int below = (int)Math.Floor(position);
+        int above = Math.Min(below + 1, sorted.Length - 1);
+        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
     }
 
     public static double Median(IReadOnlyCollection<double> values)

@@ -163,6 +163,7 @@ public sealed class EvaluationEndToEndTests
         var roundTrip = SamplingBenchmark.FromJson(SamplingBenchmark.ToJson([trained, untrained]));
         Assert.That(roundTrip.Select(r => (r.Label, r.MacsPerSample)), Is.EqualTo(new[] { (trained.Label, perSample), (untrained.Label, perSample) }));
         Assert.That(trained.TimedSideBySide, Is.False, "timed alone");
+        Assert.That(ratios.TimeSpread, Is.Null, "no rounds, no spread");
         Assert.That(ratios.Time, Is.EqualTo(untrained.SecondsPer100Images / trained.SecondsPer100Images).Within(1e-12), "apart: the ratio of the medians");
     }
 
@@ -182,7 +183,11 @@ public sealed class EvaluationEndToEndTests
         Assert.That(trained.MacsPerSample, Is.EqualTo(untrained.MacsPerSample));
         // Side by side, the time ratio pairs the runs of each round: the median of run-by-run ratios, not of medians.
         var perRound = untrained.RunSeconds.Zip(trained.RunSeconds, (u, t) => u / t).Order().ToArray();
-        Assert.That(BenchmarkRatios.Of(untrained, trained).Time, Is.EqualTo((perRound[1] + perRound[2]) / 2).Within(1e-12));
+        var ratios = BenchmarkRatios.Of(untrained, trained);
+        Assert.That(ratios.Time, Is.EqualTo((perRound[1] + perRound[2]) / 2).Within(1e-12));
+        // Quartiles of four values, interpolated as numpy does: positions 0.75 and 2.25 of the sorted ratios.
+        Assert.That(ratios.TimeSpread!.Lower, Is.EqualTo(perRound[0] + 0.75 * (perRound[1] - perRound[0])).Within(1e-12));
+        Assert.That(ratios.TimeSpread!.Upper, Is.EqualTo(perRound[2] + 0.25 * (perRound[3] - perRound[2])).Within(1e-12));
         Assert.That(BenchmarkRatios.Of(trained, trained).Time, Is.EqualTo(1.0));
         var roundTrip = SamplingBenchmark.FromJson(SamplingBenchmark.ToJson(results));
         Assert.That(roundTrip.Select(r => r.TimedSideBySide), Is.All.True);
