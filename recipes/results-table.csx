@@ -45,7 +45,7 @@ var peaks = models.ToDictionary(m => m.Item1, m => PeakInOwnProcess(m.Item2));
 
 // Sampling time, FLOPs, parameters: all models side by side in this one process (timed in rounds), before any evaluation.
 var timed = SamplingBenchmark.RunSideBySide(models.Select(m => m.Item2).ToList(), Catalog, new BenchmarkOptions { Repeats = repeats }, Log);
-var benches = models.Select((m, i) => (m.Item1, timed[i])).ToDictionary(p => p.Item1, p => p.Item2);
+var benches = models.Zip(timed).ToDictionary(p => p.First.Item1, p => p.Second);
 
 // The frame: what a perfect model scores at this n, and the best a model in the autoencoder's latent space can score.
 var floor = new EvaluationRunner(Catalog).RunRealData("recipes/ddgan-fashion-mnist-weighted.toml", new EvaluationOptions { Count = n });

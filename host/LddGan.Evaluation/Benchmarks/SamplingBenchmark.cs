@@ -319,13 +319,7 @@ public static class SamplingBenchmark
         return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
     }
 
-    public static double Median(IReadOnlyCollection<double> values)
-    {
-        if (values.Count == 0) throw new ArgumentException("the median of no values is undefined", nameof(values));
-        var sorted = values.Order().ToArray();
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
+    public static double Median(IReadOnlyCollection<double> values) => Quantile(values, 0.5);
 
     private static readonly JsonSerializerOptions Json = new()
     {
